@@ -1,0 +1,102 @@
+"""Application factory: one ASGI app serving the API, the WebSocket and the built web client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, ORJSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from zhengtong import __version__
+from zhengtong.core.config import Settings, load_settings
+from zhengtong.core.context import AppContext, build_context
+from zhengtong.core.errors import NOT_READY, AppError
+from zhengtong.web.errors import install_error_handlers
+from zhengtong.web.middleware import AccessLogMiddleware, BodyLimitMiddleware
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def domain_routers() -> list[APIRouter]:
+    """Each domain's router, mounted under /api/v1. New domains add theirs here."""
+    from zhengtong.identity.api import router as identity_router
+    from zhengtong.platform.jobs_api import router as jobs_router
+
+    return [identity_router, jobs_router]
+
+
+def _custom_operation_id(route: object) -> str:
+    # Stable operation ids ("{tag}-{name}") keep the generated TypeScript client's names steady.
+    tags = getattr(route, "tags", None) or ["default"]
+    return f"{tags[0]}-{getattr(route, 'name')}"
+
+
+def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
+    settings = settings or (context.settings if context else load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = context is None
+        app.state.context = context or build_context(settings)
+        from zhengtong.lifecycle import start_background, stop_background
+
+        await start_background(app.state.context)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            await stop_background(app.state.context)
+            if owned:
+                await app.state.context.close()
+
+    app = FastAPI(
+        title="Zhengtong API",
+        version=__version__,
+        default_response_class=ORJSONResponse,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        generate_unique_id_function=_custom_operation_id,
+    )
+    app.state.ready = False
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+
+    @app.get("/healthz", tags=["health"], response_model=dict[str, str])
+    async def healthz() -> dict[str, str]:
+        if not app.state.ready:
+            raise AppError(NOT_READY)
+        return {"status": "ok"}
+
+    for router in domain_routers():
+        app.include_router(router, prefix="/api/v1")
+    from zhengtong.realtime import router as realtime_router
+
+    app.include_router(realtime_router, prefix="/api/v1")
+    _mount_client(app)
+    return app
+
+
+def _mount_client(app: FastAPI) -> None:
+    """Serves the built web client; unknown non-API paths fall back to index.html (client routing)."""
+    index = STATIC_DIR / "index.html"
+    if (STATIC_DIR / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False, response_model=None)
+    async def client(path: str) -> FileResponse | ORJSONResponse:
+        if path.startswith("api/") or not index.exists():
+            from zhengtong.core.errors import NOT_FOUND
+
+            raise AppError(NOT_FOUND)
+        candidate = (STATIC_DIR / path).resolve()
+        if path and STATIC_DIR.resolve() in candidate.parents and candidate.is_file():
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,100 @@
+"""The `zhengtong` command: serve, migrate, demo, outbox, worker, audit, openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from dataclasses import asdict
+
+import click
+
+from zhengtong.core.config import Settings, load_settings
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@click.group()
+def main() -> None:
+    """Zhengtong (政通): a self-hostable collaboration platform for public bodies."""
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from zhengtong.migrate import upgrade
+
+    settings = _settings()
+    _configure_logging(settings.log_level)
+    upgrade(settings)
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Migrate, then serve the API, the WebSocket and the web client on one port."""
+    import uvicorn
+
+    from zhengtong.app import create_app
+    from zhengtong.migrate import upgrade
+
+    settings = _settings()
+    _configure_logging(settings.log_level)
+    upgrade(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        access_log=False,  # our own access log is de-identified; uvicorn's would carry IPs
+        proxy_headers=False,
+        ws="websockets-sansio",
+    )
+
+
+@main.command()
+def demo() -> None:
+    """Create the demo organisation (idempotent) and print how to log in."""
+    from zhengtong.demo import seed_demo
+    from zhengtong.migrate import upgrade
+
+    settings = _settings()
+    _configure_logging("warning")
+    upgrade(settings)
+    click.echo(asyncio.run(seed_demo(settings)))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--last", type=int, default=None, help="Only the last N messages.")
+def outbox(as_json: bool, last: int | None) -> None:
+    """Print what the development SMS, voice and e-mail providers recorded."""
+    from zhengtong.platform.notify import read_outbox
+
+    for message in read_outbox(_settings().outbox_path, last):
+        if as_json:
+            click.echo(json.dumps(asdict(message), ensure_ascii=False))
+        else:
+            click.echo(f"{message.sent_at}  {message.channel:<5} {message.to}  {message.text}")
+
+
+@main.command()
+def openapi() -> None:
+    """Print the OpenAPI document (the web client's TypeScript types are generated from it)."""
+    from zhengtong.app import create_app
+
+    document = create_app(Settings()).openapi()
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

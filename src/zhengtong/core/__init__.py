@@ -1,0 +1,1 @@
+"""Shared machinery every domain uses: configuration, database, errors, crypto, the data inventory."""

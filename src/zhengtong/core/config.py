@@ -1,0 +1,110 @@
+"""Configuration from environment variables (ZT_*) and an optional TOML file (ZT_CONFIG_FILE).
+
+Environment variables win over the file. Every setting has an embedded default so that a fresh
+checkout runs on SQLite, local files and the in-process bus without any configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("./var")
+    database_url: str = ""  # empty: SQLite file inside data_dir
+    redis_url: str | None = None  # None: in-process bus, rate limits and presence
+    master_key: str | None = None  # base64 of 32 bytes; None: read or create data_dir/master.key
+    national_crypto: bool = False  # SM4-GCM and SM3 instead of AES-256-GCM and SHA-256
+    environment: str = "development"  # "production" refuses development-only providers
+    sms_provider: str = "outbox"  # development provider that records into the outbox
+    admin_totp_required: bool = True
+    public_url: str = ""  # e.g. https://zt.example.gov.cn; decides Secure cookies when https
+    max_body_bytes: int = 1024 * 1024
+    run_jobs_in_process: bool = True
+    session_days: int = 30
+    log_level: str = "info"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'zhengtong.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.jsonl"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+_ENV_NAMES = {
+    "ZT_DATA_DIR": "data_dir",
+    "ZT_DATABASE_URL": "database_url",
+    "ZT_REDIS_URL": "redis_url",
+    "ZT_MASTER_KEY": "master_key",
+    "ZT_NATIONAL_CRYPTO": "national_crypto",
+    "ZT_ENVIRONMENT": "environment",
+    "ZT_SMS_PROVIDER": "sms_provider",
+    "ZT_ADMIN_TOTP_REQUIRED": "admin_totp_required",
+    "ZT_PUBLIC_URL": "public_url",
+    "ZT_MAX_BODY_BYTES": "max_body_bytes",
+    "ZT_RUN_JOBS_IN_PROCESS": "run_jobs_in_process",
+    "ZT_SESSION_DAYS": "session_days",
+    "ZT_LOG_LEVEL": "log_level",
+}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    kind = str(kinds[name])
+    if isinstance(raw, str):
+        if kind == "bool":
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if kind == "int":
+            return int(raw)
+        if kind == "Path":
+            return Path(raw)
+        if "None" in kind and raw == "":
+            return None
+    if kind == "Path":
+        return Path(raw)
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ZT_CONFIG_FILE (TOML, keys named like the fields) overlaid by ZT_* variables."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = environ.get("ZT_CONFIG_FILE")
+    if config_file:
+        with open(config_file, "rb") as handle:
+            document = tomllib.load(handle)
+        known = {f.name for f in fields(Settings)}
+        unknown = set(document) - known
+        if unknown:
+            raise ValueError(f"unknown settings in {config_file}: {', '.join(sorted(unknown))}")
+        values.update({key: _coerce(key, value) for key, value in document.items()})
+    for env_name, field_name in _ENV_NAMES.items():
+        if env_name in environ:
+            values[field_name] = _coerce(field_name, environ[env_name])
+    return Settings(**values)

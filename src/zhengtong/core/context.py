@@ -1,0 +1,61 @@
+"""The running platform's shared parts, built once at start-up and handed to services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from zhengtong.core import crypto
+from zhengtong.core.config import Settings
+from zhengtong.core.db import Database
+from zhengtong.platform.events import EventBus, InProcessBus
+from zhengtong.platform.notify import OutboxProvider, SmsProvider
+from zhengtong.platform.ratelimit import InProcessRateLimiter, RateLimiter
+from zhengtong.platform.storage import LocalStorage, Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    keyring: crypto.Keyring
+    bus: EventBus
+    limiter: RateLimiter
+    storage: Storage
+    sms: SmsProvider
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.bus.close()
+        await self.limiter.close()
+        await self.db.dispose()
+
+
+def _redis_parts(settings: Settings) -> tuple[EventBus, RateLimiter]:
+    if not settings.redis_url:
+        return InProcessBus(), InProcessRateLimiter()
+    from zhengtong.platform.redis_backends import RedisBus, RedisRateLimiter
+
+    return RedisBus(settings.redis_url), RedisRateLimiter(settings.redis_url)
+
+
+def build_context(settings: Settings) -> AppContext:
+    """Wires the configured implementations together; runs the crypto self-test first."""
+    crypto.self_test()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    master_key = crypto.load_master_key(settings.master_key, settings.data_dir)
+    if settings.environment == "production" and settings.sms_provider == "outbox":
+        raise RuntimeError("the outbox SMS provider is for development; configure a carrier in production")
+    bus, limiter = _redis_parts(settings)
+    return AppContext(
+        settings=settings,
+        db=Database(settings.resolved_database_url),
+        keyring=crypto.Keyring(master_key, national=settings.national_crypto),
+        bus=bus,
+        limiter=limiter,
+        storage=LocalStorage(settings.files_dir),
+        sms=OutboxProvider(settings.outbox_path),
+    )

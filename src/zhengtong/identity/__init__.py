@@ -1,0 +1,1 @@
+"""Accounts, login (SMS code, password, QR), second factor, sessions and devices."""

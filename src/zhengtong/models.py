@@ -1,0 +1,9 @@
+"""Imports every domain's models so that `metadata` knows every table (Alembic, tests, privacy)."""
+
+from zhengtong.core.db import Base
+from zhengtong.identity import models as _identity  # noqa: F401
+from zhengtong.org import models as _org  # noqa: F401
+from zhengtong.platform import audit as _audit  # noqa: F401
+from zhengtong.platform import jobs as _jobs  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Organisations (tenants) and memberships; the organisation and directory issue fills this in."""

@@ -1,0 +1,1 @@
+"""Cross-cutting services built once: audit, events, jobs, notify, rate limits, storage."""

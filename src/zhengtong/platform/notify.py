@@ -1,0 +1,56 @@
+"""Outgoing messages to people (SMS, voice, e-mail) through provider interfaces.
+
+The development provider writes every message into the outbox (a JSON-lines file in the data
+directory) so that a developer or a test reads the login code there; `zhengtong outbox` prints it.
+Real carriers plug in behind the same interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from zhengtong.core.clock import utcnow
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    channel: str  # sms | voice | email
+    to: str
+    template: str
+    text: str
+    params: dict[str, Any]
+    sent_at: str
+
+
+class SmsProvider(Protocol):
+    async def send_sms(self, mobile: str, template: str, text: str, params: dict[str, Any]) -> None: ...
+
+
+class OutboxProvider:
+    """Records messages instead of sending them. Refused when ZT_ENVIRONMENT=production."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _append(self, message: OutboxMessage) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(asdict(message), ensure_ascii=False) + "\n"
+        with self.path.open("a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # several server processes may append at once
+            handle.write(line)
+
+    async def send_sms(self, mobile: str, template: str, text: str, params: dict[str, Any]) -> None:
+        message = OutboxMessage("sms", mobile, template, text, params, utcnow().isoformat())
+        await asyncio.to_thread(self._append, message)
+
+
+def read_outbox(path: Path, last: int | None = None) -> list[OutboxMessage]:
+    if not path.exists():
+        return []
+    messages = [OutboxMessage(**json.loads(line)) for line in path.read_text("utf-8").splitlines() if line]
+    return messages[-last:] if last else messages
