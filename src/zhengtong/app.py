@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, ORJSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from zhengtong import __version__
@@ -33,7 +33,7 @@ def domain_routers() -> list[APIRouter]:
 def _custom_operation_id(route: object) -> str:
     # Stable operation ids ("{tag}-{name}") keep the generated TypeScript client's names steady.
     tags = getattr(route, "tags", None) or ["default"]
-    return f"{tags[0]}-{getattr(route, 'name')}"
+    return f"{tags[0]}-{route.name}"
 
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
@@ -57,7 +57,6 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app = FastAPI(
         title="Zhengtong API",
         version=__version__,
-        default_response_class=ORJSONResponse,
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
@@ -91,7 +90,7 @@ def _mount_client(app: FastAPI) -> None:
         app.mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets")
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
-    async def client(path: str) -> FileResponse | ORJSONResponse:
+    async def client(path: str) -> FileResponse | JSONResponse:
         if path.startswith("api/") or not index.exists():
             from zhengtong.core.errors import NOT_FOUND
 

@@ -7,10 +7,14 @@ import json
 import logging
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
 
 from zhengtong.core.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from zhengtong.platform.audit import VerifyReport
 
 
 def _settings() -> Settings:
@@ -85,6 +89,71 @@ def outbox(as_json: bool, last: int | None) -> None:
             click.echo(json.dumps(asdict(message), ensure_ascii=False))
         else:
             click.echo(f"{message.sent_at}  {message.channel:<5} {message.to}  {message.text}")
+
+
+async def _run_worker(settings: Settings, concurrency: int) -> None:
+    import signal
+
+    from zhengtong.core.context import build_context
+    from zhengtong.platform.jobs import JobRunner
+
+    context = build_context(settings)
+    runner = JobRunner(context, concurrency=concurrency)
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop_requested.set)
+    await runner.start()
+    logging.getLogger("zhengtong.worker").info("worker %s running jobs", runner.worker_id)
+    try:
+        await stop_requested.wait()
+    finally:
+        await runner.stop()
+        await context.close()
+
+
+@main.command()
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(min=1))
+def worker(concurrency: int) -> None:
+    """Run background jobs in the foreground until SIGINT or SIGTERM (next to `serve`, which
+    runs them in process unless ZT_RUN_JOBS_IN_PROCESS=false)."""
+    settings = _settings()
+    _configure_logging(settings.log_level)
+    asyncio.run(_run_worker(settings, concurrency))
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+async def _verify_audit(settings: Settings, scope: str | None) -> VerifyReport:
+    from zhengtong.core.context import build_context
+    from zhengtong.platform.audit import verify
+
+    context = build_context(settings)
+    try:
+        async with context.db.transaction() as session:
+            return await verify(session, context.keyring, scope=scope)
+    finally:
+        await context.close()
+
+
+@audit.command("verify")
+@click.option("--org", "org_id", default=None, help="Only this organisation's chain (or 'platform').")
+def audit_verify(org_id: str | None) -> None:
+    """Recompute the audit hash chains; exit code 1 when one is broken."""
+    settings = _settings()
+    _configure_logging("warning")
+    report = asyncio.run(_verify_audit(settings, org_id))
+    if report.ok:
+        click.echo(f"audit log intact: {report.checked} entries checked")
+        return
+    click.echo(
+        f"audit log BROKEN in scope {report.scope} at entry {report.first_broken_seq} "
+        f"({report.checked} entries intact before it)"
+    )
+    sys.exit(1)
 
 
 @main.command()

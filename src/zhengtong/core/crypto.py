@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
 import logging
 import os
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 ALG_AES_256_GCM = 1
 ALG_SM4_GCM = 2
+DIGEST_SHA256 = "sha256"
+DIGEST_SM3 = "sm3"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
 
@@ -100,15 +103,25 @@ class Keyring:
         self.national = national
         self.platform = FieldCipher(self.derive("platform-fields"), national)
         self._wrapper = FieldCipher(self.derive("org-key-wrapping"), national)
-        self._org_ciphers: dict[str, FieldCipher] = {}
+        self._org_ciphers: dict[str, tuple[bytes, FieldCipher]] = {}
 
     def derive(self, label: str, length: int = 32) -> bytes:
         hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=b"zhengtong", info=label.encode())
         return hkdf.derive(self._master)
 
-    def digest(self, data: bytes) -> bytes:
-        """SHA-256, or SM3 under national crypto (the audit chain uses this)."""
-        hasher = hashes.Hash(_hash_algorithm(self.national))
+    @property
+    def digest_algorithm(self) -> str:
+        """The algorithm `digest` uses unless told otherwise: "sm3" under national crypto, else "sha256"."""
+        return DIGEST_SM3 if self.national else DIGEST_SHA256
+
+    def digest(self, data: bytes, algorithm: str | None = None) -> bytes:
+        """SHA-256, or SM3 under national crypto (the audit chain uses this). `algorithm` names one
+        explicitly, so that data hashed before the setting changed can still be checked."""
+        named = {DIGEST_SHA256: hashes.SHA256(), DIGEST_SM3: hashes.SM3()}
+        chosen = algorithm or self.digest_algorithm
+        if chosen not in named:
+            raise ValueError(f"unknown digest algorithm {chosen!r}")
+        hasher = hashes.Hash(named[chosen])
         hasher.update(data)
         return hasher.finalize()
 
@@ -137,35 +150,55 @@ class Keyring:
     def org_cipher(self, org_id: str, wrapped_key: bytes | None) -> FieldCipher:
         if wrapped_key is None:
             raise CryptoError("the organisation's data key has been destroyed")
+        # Cached with the wrapped key it came from: another wrapped key (a rotated one, or one
+        # wrapped for a different organisation) is unwrapped and checked, never served from cache.
         cached = self._org_ciphers.get(org_id)
-        if cached is None:
+        if cached is None or cached[0] != wrapped_key:
             key = self._wrapper.decrypt(wrapped_key, aad=b"org-key:" + org_id.encode())
-            cached = self._org_ciphers[org_id] = FieldCipher(key, self.national)
-        return cached
+            cached = self._org_ciphers[org_id] = (wrapped_key, FieldCipher(key, self.national))
+        return cached[1]
 
     def forget_org_key(self, org_id: str) -> None:
         self._org_ciphers.pop(org_id, None)
 
 
-def load_master_key(configured: str | None, data_dir: Path) -> bytes:
-    """The configured key (base64), else data_dir/master.key, created with mode 0600 if absent."""
-    if configured:
-        key = base64.b64decode(configured)
-        if len(key) != 32:
-            raise ValueError("ZT_MASTER_KEY must be base64 of exactly 32 bytes")
-        return key
-    path = data_dir / "master.key"
-    if path.exists():
-        return base64.b64decode(path.read_text().strip())
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = os.urandom(32)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def _decode_master_key(text: str, source: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != 32:
+        raise ValueError(f"{source} must be base64 of exactly 32 bytes")
+    return key
+
+
+def _create_master_key_file(path: Path) -> None:
+    """Writes a new key next to `path`, then links it into place: several processes starting
+    at once all end up reading the one key that won, never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
-        handle.write(base64.b64encode(key).decode() + "\n")
+        handle.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return  # another process was first; its key is the one everybody uses
+    finally:
+        temporary.unlink()
     log.warning(
         "generated a new master key at %s; back it up apart from the database, or set ZT_MASTER_KEY", path
     )
-    return key
+
+
+def load_master_key(configured: str | None, data_dir: Path) -> bytes:
+    """The configured key (base64), else data_dir/master.key, created with mode 0600 if absent."""
+    if configured:
+        return _decode_master_key(configured, "ZT_MASTER_KEY")
+    path = data_dir / "master.key"
+    if not path.exists():
+        _create_master_key_file(path)
+    return _decode_master_key(path.read_text(), str(path))
 
 
 # Published vectors ---------------------------------------------------------------------------

@@ -81,3 +81,13 @@ def declaration_of(column: Any) -> PersonalData | None:
     """The declaration of a SQLAlchemy column, or None when it has none."""
     value = column.info.get(INFO_KEY)
     return value if isinstance(value, PersonalData) else None
+
+
+def undeclared_columns(metadata: Any) -> list[str]:
+    """Every column of `metadata` (a SQLAlchemy MetaData) that has no declaration, as "table.column"."""
+    return [
+        f"{table.name}.{column.name}"
+        for table in metadata.sorted_tables
+        for column in table.columns
+        if declaration_of(column) is None
+    ]

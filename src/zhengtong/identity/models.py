@@ -112,7 +112,10 @@ class QrLogin(IdMixin, CreatedAtMixin, Base):
 
     __tablename__ = "qr_logins"
 
-    secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32), info=NOT_PERSONAL)
+    secret_hash: Mapped[bytes] = mapped_column(
+        LargeBinary(32), info=NOT_PERSONAL
+    )  # the browser's poll secret
+    scan_hash: Mapped[bytes] = mapped_column(LargeBinary(32), info=NOT_PERSONAL)  # the nonce inside the QR
     status: Mapped[str] = mapped_column(String(12), default=QrLoginStatus.PENDING, info=NOT_PERSONAL)
     account_id: Mapped[str | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), info=NOT_PERSONAL

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from zhengtong.core.caller import Caller
 from zhengtong.core.errors import AUTH_REQUIRED, AppError
 from zhengtong.web.deps import Context, DbSession
 
@@ -14,16 +14,6 @@ SESSION_COOKIE = "zt_session"
 CSRF_COOKIE = "zt_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@dataclass(frozen=True)
-class Caller:
-    account_id: str
-    session_id: str
-    org_id: str | None  # the organisation the caller is currently working in
-    role: str | None  # their role there
-    second_factor_done: bool
-    via_cookie: bool
 
 
 async def optional_caller(request: Request, context: Context, session: DbSession) -> Caller | None:

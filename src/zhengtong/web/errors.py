@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhengtong.core.errors import (
@@ -31,8 +31,8 @@ def request_language(request: Request) -> str:
     return "en" if first.startswith("en") else "zh"
 
 
-def error_response(request: Request, error: AppError) -> ORJSONResponse:
-    return ORJSONResponse(
+def error_response(request: Request, error: AppError) -> JSONResponse:
+    return JSONResponse(
         error.to_json(request_language(request)), status_code=error.error.status, headers=error.headers
     )
 
@@ -50,22 +50,22 @@ def _validation_detail(exc: RequestValidationError) -> tuple[ErrorCode, list[dic
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> ORJSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         code, problems = _validation_detail(exc)
         return error_response(request, AppError(code, problems))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: REQUEST_TOO_LARGE}.get(exc.status_code)
         if code is None:
             code = ErrorCode(f"http.{exc.status_code}", exc.status_code, str(exc.detail), str(exc.detail))
         return error_response(request, AppError(code))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, AppError(INTERNAL))

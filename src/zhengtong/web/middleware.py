@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import orjson
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zhengtong.core.errors import REQUEST_TOO_LARGE
@@ -14,8 +15,12 @@ from zhengtong.core.errors import REQUEST_TOO_LARGE
 access_log = logging.getLogger("zhengtong.access")
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised while the body is being read. An HTTPException, because FastAPI passes those through
+    its body parsing (anything else becomes a generic 400) to the 413 handler."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
 
 
 def _too_large_body(language: str) -> bytes:
@@ -78,7 +83,10 @@ class BodyLimitMiddleware:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

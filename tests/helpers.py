@@ -1,0 +1,96 @@
+"""Test helpers: create organisations and members, log in over the real API."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import httpx
+import pyotp
+
+from zhengtong.core.context import AppContext
+from zhengtong.identity import service as identity
+from zhengtong.org import service as org_service
+from zhengtong.org.models import MemberRole
+from zhengtong.platform.notify import read_outbox
+
+_mobiles = itertools.count(13900000000)
+
+
+def next_mobile() -> str:
+    return str(next(_mobiles))
+
+
+@dataclass
+class Member:
+    account_id: str
+    org_id: str
+    mobile: str
+    name: str
+
+
+async def create_member(
+    context: AppContext,
+    *,
+    mobile: str | None = None,
+    org_name: str = "测试单位",
+    name: str = "测试成员",
+    role: MemberRole = MemberRole.MEMBER,
+) -> Member:
+    """An account in an organisation (created when absent), as an admin would open it."""
+    mobile = mobile or next_mobile()
+    async with context.db.transaction() as session:
+        organization = await org_service.get_organization_by_name(session, org_name)
+        if organization is None:
+            organization = await org_service.create_organization(session, context.keyring, name=org_name)
+        account, _ = await identity.get_or_create_account(session, context.keyring, mobile)
+        await org_service.add_membership(
+            session, org_id=organization.id, account_id=account.id, name=name, role=role
+        )
+        return Member(account.id, organization.id, mobile, name)
+
+
+def last_code(context: AppContext, mobile: str) -> str:
+    """The most recent login code the outbox recorded for `mobile`."""
+    e164 = identity.normalise_mobile(mobile)
+    for message in reversed(read_outbox(context.settings.outbox_path)):
+        if message.to == e164 and message.template == "login_code":
+            return str(message.params["code"])
+    raise AssertionError(f"no login code was sent to {mobile}")
+
+
+async def forget_send_cooldown(context: AppContext, mobile: str) -> None:
+    index = identity.mobile_index(context.keyring, identity.normalise_mobile(mobile))
+    await context.limiter.reset(f"sms-cooldown:{index.hex()}")
+
+
+def csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    return {"X-CSRF-Token": client.cookies.get("zt_csrf") or ""}
+
+
+async def login(client: httpx.AsyncClient, context: AppContext, mobile: str) -> dict[str, str]:
+    """Logs `client` in by SMS code; returns the login result. After it, the client's cookies
+    carry the session; send `csrf_headers(client)` with unsafe requests. Tests log in many times,
+    so the resend cooldown (tested on its own) is lifted first."""
+    await forget_send_cooldown(context, mobile)
+    sent = await client.post("/api/v1/auth/sms/send", json={"mobile": mobile})
+    assert sent.status_code == 200, sent.text
+    answer = await client.post(
+        "/api/v1/auth/sms/login", json={"mobile": mobile, "code": last_code(context, mobile)}
+    )
+    assert answer.status_code == 200, answer.text
+    result: dict[str, str] = answer.json()
+    return result
+
+
+async def login_admin(client: httpx.AsyncClient, context: AppContext, mobile: str) -> str:
+    """Logs an admin in, enrolling TOTP on first login; returns the TOTP secret."""
+    result = await login(client, context, mobile)
+    assert result["status"] == "totp_setup_required", result
+    setup = await client.post("/api/v1/auth/totp/setup", headers=csrf_headers(client))
+    secret = str(setup.json()["secret"])
+    enabled = await client.post(
+        "/api/v1/auth/totp/enable", json={"code": pyotp.TOTP(secret).now()}, headers=csrf_headers(client)
+    )
+    assert enabled.status_code == 200, enabled.text
+    return secret
