@@ -69,6 +69,17 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 
 @pytest.fixture
+async def empty_database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A database without tables, for tests of migrations and of commands that migrate."""
+    if TEST_DATABASE_URL:
+        url = await _create_postgres_database(TEST_DATABASE_URL)
+        yield url
+        await _drop_postgres_database(TEST_DATABASE_URL, url)
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path / "var", database_url=database_url, admin_totp_required=True)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from zhengtong import __version__
@@ -30,9 +31,9 @@ def domain_routers() -> list[APIRouter]:
     return [identity_router, jobs_router]
 
 
-def _custom_operation_id(route: object) -> str:
+def _custom_operation_id(route: APIRoute) -> str:
     # Stable operation ids ("{tag}-{name}") keep the generated TypeScript client's names steady.
-    tags = getattr(route, "tags", None) or ["default"]
+    tags = route.tags or ["default"]
     return f"{tags[0]}-{route.name}"
 
 

@@ -23,6 +23,9 @@ def _settings() -> Settings:
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Driver debug output carries SQL parameters (names, ids); it never goes to the logs.
+    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @click.group()

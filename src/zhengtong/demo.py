@@ -29,7 +29,9 @@ async def seed_demo(settings: Settings) -> str:
     try:
         async with context.db.transaction() as session:
             if await org_service.get_organization_by_name(session, DEMO_ORG_NAME) is None:
-                organization = await org_service.create_organization(session, context.keyring, name=DEMO_ORG_NAME)
+                organization = await org_service.create_organization(
+                    session, context.keyring, name=DEMO_ORG_NAME
+                )
                 people = [DEMO_ADMIN, *((mobile, name, MemberRole.MEMBER) for mobile, name in DEMO_MEMBERS)]
                 for mobile, name, role in people:
                     account, _ = await identity.get_or_create_account(session, context.keyring, mobile)

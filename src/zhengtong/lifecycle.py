@@ -7,7 +7,16 @@ from zhengtong.core.context import AppContext
 
 async def start_background(context: AppContext) -> None:
     """Starts what the settings ask this process to run next to the API."""
+    if context.settings.run_jobs_in_process:
+        from zhengtong.platform.jobs import JobRunner
+
+        runner = JobRunner(context)
+        await runner.start()
+        context.extras["job_runner"] = runner
 
 
 async def stop_background(context: AppContext) -> None:
     """Stops it again, letting running work finish its current step."""
+    runner = context.extras.pop("job_runner", None)
+    if runner is not None:
+        await runner.stop()

@@ -11,7 +11,9 @@ from zhengtong.core.context import AppContext
 from zhengtong.org.models import MemberRole
 
 
-async def test_admin_must_set_up_totp_before_using_the_api(client: httpx.AsyncClient, context: AppContext) -> None:
+async def test_admin_must_set_up_totp_before_using_the_api(
+    client: httpx.AsyncClient, context: AppContext
+) -> None:
     admin = await create_member(context, role=MemberRole.MAIN_ADMIN)
     result = await login(client, context, admin.mobile)
     assert result["status"] == "totp_setup_required"
@@ -20,10 +22,14 @@ async def test_admin_must_set_up_totp_before_using_the_api(client: httpx.AsyncCl
 
     setup = (await client.post("/api/v1/auth/totp/setup", headers=csrf_headers(client))).json()
     assert setup["otpauth_uri"].startswith("otpauth://totp/")
-    wrong = await client.post("/api/v1/auth/totp/enable", json={"code": "000000"}, headers=csrf_headers(client))
+    wrong = await client.post(
+        "/api/v1/auth/totp/enable", json={"code": "000000"}, headers=csrf_headers(client)
+    )
     assert wrong.json()["code"] in {"auth.totp_invalid"} or pyotp.TOTP(setup["secret"]).now() == "000000"
     enabled = await client.post(
-        "/api/v1/auth/totp/enable", json={"code": pyotp.TOTP(setup["secret"]).now()}, headers=csrf_headers(client)
+        "/api/v1/auth/totp/enable",
+        json={"code": pyotp.TOTP(setup["secret"]).now()},
+        headers=csrf_headers(client),
     )
     assert enabled.json() == {"status": "ok"}
     me = (await client.get("/api/v1/me")).json()
@@ -41,7 +47,9 @@ async def test_next_login_asks_for_the_code_and_refuses_a_replay(
     assert (await again.get("/api/v1/me")).status_code == 403
 
     used_code = pyotp.TOTP(secret).at(clock.now())
-    replay = await again.post("/api/v1/auth/totp/verify", json={"code": used_code}, headers=csrf_headers(again))
+    replay = await again.post(
+        "/api/v1/auth/totp/verify", json={"code": used_code}, headers=csrf_headers(again)
+    )
     if replay.status_code == 400:  # the enabling code is still the current one: refused as used
         assert replay.json()["code"] == "auth.totp_invalid"
         clock.advance(30)
@@ -56,7 +64,9 @@ async def test_admin_cannot_disable_totp(client: httpx.AsyncClient, context: App
     secret = await login_admin(client, context, admin.mobile)
     clock.advance(30)
     answer = await client.post(
-        "/api/v1/auth/totp/disable", json={"code": pyotp.TOTP(secret).at(clock.now())}, headers=csrf_headers(client)
+        "/api/v1/auth/totp/disable",
+        json={"code": pyotp.TOTP(secret).at(clock.now())},
+        headers=csrf_headers(client),
     )
     assert answer.status_code == 400 and answer.json()["code"] == "auth.totp_required_for_admin"
     assert (await client.get("/api/v1/me")).json()["totp_enabled"] is True
@@ -72,7 +82,9 @@ async def test_member_may_turn_totp_on_and_off(client: httpx.AsyncClient, contex
     assert enabled.status_code == 200
     clock.advance(30)
     disabled = await client.post(
-        "/api/v1/auth/totp/disable", json={"code": pyotp.TOTP(secret).at(clock.now())}, headers=csrf_headers(client)
+        "/api/v1/auth/totp/disable",
+        json={"code": pyotp.TOTP(secret).at(clock.now())},
+        headers=csrf_headers(client),
     )
     assert disabled.status_code == 204
     assert (await client.get("/api/v1/me")).json()["totp_enabled"] is False

@@ -10,7 +10,9 @@ from zhengtong.core.context import AppContext
 from zhengtong.identity.models import AuthSession
 
 
-async def test_devices_list_and_remote_logout(client: httpx.AsyncClient, context: AppContext, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_devices_list_and_remote_logout(
+    client: httpx.AsyncClient, context: AppContext, make_client
+) -> None:  # type: ignore[no-untyped-def]
     member = await create_member(context)
     phone = make_client(ip="198.51.100.77")
     phone.headers["user-agent"] = "Mozilla/5.0 (Linux; Android 14) Chrome/120.0 Mobile"
@@ -20,7 +22,7 @@ async def test_devices_list_and_remote_logout(client: httpx.AsyncClient, context
     sessions = (await client.get("/api/v1/me/sessions")).json()
     assert len(sessions) == 2
     current = [s for s in sessions if s["current"]]
-    other = [s for s in sessions if not s["current"]][0]
+    other = next(s for s in sessions if not s["current"])
     assert len(current) == 1
     assert other["device_label"] == "Chrome · Android"
     assert other["ip_prefix"] == "198.51.100.0/24"  # never the full address
@@ -31,7 +33,9 @@ async def test_devices_list_and_remote_logout(client: httpx.AsyncClient, context
     assert (await client.get("/api/v1/me")).status_code == 200
 
 
-async def test_cannot_revoke_someone_elses_session(client: httpx.AsyncClient, context: AppContext, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_cannot_revoke_someone_elses_session(
+    client: httpx.AsyncClient, context: AppContext, make_client
+) -> None:  # type: ignore[no-untyped-def]
     alice = await create_member(context, name="甲")
     bob = await create_member(context, name="乙", org_name="另一单位")
     bob_client = make_client()
@@ -55,7 +59,9 @@ async def test_unsafe_request_without_csrf_token_changes_nothing(
     await login(client, context, member.mobile)
     answer = await client.put("/api/v1/me/language", json={"language": "en"})
     assert answer.status_code == 403 and answer.json()["code"] == "auth.csrf_failed"
-    forged = await client.put("/api/v1/me/language", json={"language": "en"}, headers={"X-CSRF-Token": "x" * 32})
+    forged = await client.put(
+        "/api/v1/me/language", json={"language": "en"}, headers={"X-CSRF-Token": "x" * 32}
+    )
     assert forged.status_code == 403
     assert (await client.get("/api/v1/me")).json()["language"] == "zh-CN"
     ok = await client.put("/api/v1/me/language", json={"language": "en"}, headers=csrf_headers(client))
@@ -102,7 +108,9 @@ async def test_switch_organization(client: httpx.AsyncClient, context: AppContex
     assert (await client.get("/api/v1/me")).json()["current_org_id"] == second.org_id
 
 
-async def test_cannot_switch_into_a_foreign_organization(client: httpx.AsyncClient, context: AppContext) -> None:
+async def test_cannot_switch_into_a_foreign_organization(
+    client: httpx.AsyncClient, context: AppContext
+) -> None:
     member = await create_member(context, org_name="甲单位")
     stranger = await create_member(context, org_name="丙单位")
     await login(client, context, member.mobile)
@@ -114,6 +122,10 @@ async def test_cannot_switch_into_a_foreign_organization(client: httpx.AsyncClie
 
 
 async def test_anonymous_requests_are_refused(client: httpx.AsyncClient) -> None:
-    for method, path in [("GET", "/api/v1/me"), ("GET", "/api/v1/me/sessions"), ("POST", "/api/v1/me/tokens")]:
+    for method, path in [
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/me/sessions"),
+        ("POST", "/api/v1/me/tokens"),
+    ]:
         answer = await client.request(method, path, json={"name": "x"} if method == "POST" else None)
         assert answer.status_code == 401 and answer.json()["code"] == "auth.required", path

@@ -17,10 +17,14 @@ from zhengtong.platform.notify import read_outbox
 
 async def _count(context: AppContext, model: type, *where: object) -> int:
     async with context.db.transaction() as session:
-        return int((await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
+        return int(
+            (await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+        )
 
 
-async def test_member_logs_in_with_a_code_from_the_outbox(client: httpx.AsyncClient, context: AppContext) -> None:
+async def test_member_logs_in_with_a_code_from_the_outbox(
+    client: httpx.AsyncClient, context: AppContext
+) -> None:
     member = await create_member(context, name="李华")
 
     result = await login(client, context, member.mobile)
@@ -43,7 +47,9 @@ async def _audit(context: AppContext) -> list[AuditEntry]:
         return list((await session.execute(select(AuditEntry).order_by(AuditEntry.seq))).scalars())
 
 
-async def test_the_code_is_sent_to_the_normalised_number(client: httpx.AsyncClient, context: AppContext) -> None:
+async def test_the_code_is_sent_to_the_normalised_number(
+    client: httpx.AsyncClient, context: AppContext
+) -> None:
     member = await create_member(context)
     await client.post("/api/v1/auth/sms/send", json={"mobile": f"+86 {member.mobile}"})
     [message] = read_outbox(context.settings.outbox_path)
@@ -51,7 +57,9 @@ async def test_the_code_is_sent_to_the_normalised_number(client: httpx.AsyncClie
     assert message.params["code"] in message.text and len(message.params["code"]) == 6
 
 
-async def test_unknown_number_gets_the_same_answer_and_no_code(client: httpx.AsyncClient, context: AppContext) -> None:
+async def test_unknown_number_gets_the_same_answer_and_no_code(
+    client: httpx.AsyncClient, context: AppContext
+) -> None:
     known = await create_member(context)
     answer_known = await client.post("/api/v1/auth/sms/send", json={"mobile": known.mobile})
     answer_unknown = await client.post("/api/v1/auth/sms/send", json={"mobile": next_mobile()})
@@ -61,7 +69,9 @@ async def test_unknown_number_gets_the_same_answer_and_no_code(client: httpx.Asy
 
 
 @pytest.mark.parametrize("mobile", ["12345", "abc", "+86 1380000", "010-12345678", "+86 138 0000 00001"])
-async def test_malformed_mobile_is_refused(client: httpx.AsyncClient, context: AppContext, mobile: str) -> None:
+async def test_malformed_mobile_is_refused(
+    client: httpx.AsyncClient, context: AppContext, mobile: str
+) -> None:
     answer = await client.post("/api/v1/auth/sms/send", json={"mobile": mobile})
     assert answer.status_code == 422
     assert answer.json()["code"] == "auth.mobile_invalid"
@@ -146,7 +156,9 @@ async def test_per_ip_send_limit(client: httpx.AsyncClient, context: AppContext)
     assert statuses[:30] == [200] * 30 and statuses[30] == 429
 
 
-async def test_new_device_login_sends_a_notice(client: httpx.AsyncClient, context: AppContext, make_client) -> None:  # type: ignore[no-untyped-def]
+async def test_new_device_login_sends_a_notice(
+    client: httpx.AsyncClient, context: AppContext, make_client
+) -> None:  # type: ignore[no-untyped-def]
     member = await create_member(context)
     await login(client, context, member.mobile)  # first device: no warning
     other = make_client()

@@ -27,15 +27,21 @@ async def test_malformed_json(client: httpx.AsyncClient) -> None:
 
 async def test_messages_follow_accept_language(client: httpx.AsyncClient) -> None:
     zh = await client.post("/api/v1/auth/sms/send", json={"mobile": "123"})
-    en = await client.post("/api/v1/auth/sms/send", json={"mobile": "123"}, headers={"Accept-Language": "en-US"})
+    en = await client.post(
+        "/api/v1/auth/sms/send", json={"mobile": "123"}, headers={"Accept-Language": "en-US"}
+    )
     assert zh.json()["message"] == "手机号码格式不正确"
     assert en.json()["message"] == "This is not a valid mobile number"
     assert zh.json()["code"] == en.json()["code"] == "auth.mobile_invalid"
 
 
-async def test_oversized_body_is_refused_before_parsing(client: httpx.AsyncClient, context: AppContext) -> None:
+async def test_oversized_body_is_refused_before_parsing(
+    client: httpx.AsyncClient, context: AppContext
+) -> None:
     big = b'{"mobile": "' + b"1" * (context.settings.max_body_bytes + 10) + b'"}'
-    answer = await client.post("/api/v1/auth/sms/send", content=big, headers={"content-type": "application/json"})
+    answer = await client.post(
+        "/api/v1/auth/sms/send", content=big, headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 413 and answer.json()["code"] == "request.too_large"
 
 
@@ -44,7 +50,9 @@ async def test_oversized_streamed_body_without_length(client: httpx.AsyncClient,
         for _ in range(20):
             yield b"x" * (context.settings.max_body_bytes // 10)
 
-    answer = await client.post("/api/v1/auth/sms/send", content=chunks(), headers={"content-type": "application/json"})
+    answer = await client.post(
+        "/api/v1/auth/sms/send", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 413 and answer.json()["code"] == "request.too_large"
 
 

@@ -16,6 +16,7 @@ import binascii
 import hmac
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -176,8 +177,8 @@ def _create_master_key_file(path: Path) -> None:
     """Writes a new key next to `path`, then links it into place: several processes starting
     at once all end up reading the one key that won, never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor, temporary_name = tempfile.mkstemp(dir=path.parent, prefix=".master.key.")  # mode 0600
+    temporary = Path(temporary_name)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(base64.b64encode(os.urandom(32)).decode() + "\n")
     try:

@@ -93,7 +93,7 @@ def _answer_login(
     csrf = service.csrf_token_for(context.keyring, outcome.token)
     max_age = context.settings.session_days * 24 * 3600
     _set_login_cookies(request, response, outcome.token, csrf, context.settings.public_url, max_age)
-    return schemas.LoginResult(status=outcome.status)  # type: ignore[arg-type]
+    return schemas.LoginResult(status=outcome.status)
 
 
 # Login ---------------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ async def poll_qr_login(
     )
     if outcome is not None:
         _answer_login(request, response, context, outcome)
-    return schemas.QrPollOut(status=status)  # type: ignore[arg-type]
+    return schemas.QrPollOut(status=status)
 
 
 @router.post("/auth/qr/scan", response_model=schemas.QrScanOut)

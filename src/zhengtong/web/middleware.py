@@ -104,6 +104,18 @@ SECURITY_HEADERS = [
 ]
 
 
+def _path_template(scope: Scope) -> str:
+    """The request path with its parameters put back as names (/api/v1/jobs/{job_id}), so ids
+    that could lead to a person do not reach the log; unrouted paths are not logged verbatim."""
+    if "route" not in scope:
+        return "(unrouted)"
+    path = str(scope.get("path", ""))
+    for name, value in (scope.get("path_params") or {}).items():
+        if value:
+            path = path.replace(str(value), "{" + name + "}")
+    return path
+
+
 class AccessLogMiddleware:
     """One line per request: method, route template, status, duration and the caller's keyed
     pseudonym (set by authentication into scope['state']). No IP, no query string, no body."""
@@ -130,13 +142,11 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "(unrouted)"
             state = scope.get("state") or {}
             access_log.info(
                 "%s %s %s %.1fms actor=%s",
                 scope.get("method"),
-                path,
+                _path_template(scope),
                 status,
                 (time.perf_counter() - started) * 1000,
                 state.get("actor_pseudonym", "-"),

@@ -1,0 +1,77 @@
+"""The WebSocket: authenticated, same-origin for browsers, forwards the account's events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+import websockets
+
+from helpers import create_member, login
+from zhengtong.core.context import AppContext
+from zhengtong.realtime import account_channel
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def live_url(app: Any) -> AsyncIterator[str]:
+    """The app served by a real uvicorn on a free port, inside the test's event loop."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.01)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def _session_cookie(context: AppContext, live_url: str) -> tuple[str, str]:
+    member = await create_member(context)
+    async with httpx.AsyncClient(base_url=f"http://{live_url}") as http:
+        await login(http, context, member.mobile)
+        return member.account_id, str(http.cookies.get("zt_session"))
+
+
+async def test_socket_forwards_events_of_the_account(context: AppContext, live_url: str) -> None:
+    account_id, token = await _session_cookie(context, live_url)
+    headers = {"Cookie": f"zt_session={token}", "Origin": f"http://{live_url}"}
+    async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as socket_:
+        await socket_.send(json.dumps({"type": "ping"}))
+        assert json.loads(await socket_.recv()) == {"type": "pong"}
+        await context.bus.publish(account_channel(account_id), {"type": "job.progress", "done": 1})
+        await context.bus.publish(account_channel("someone-else"), {"type": "job.progress", "done": 9})
+        assert json.loads(await asyncio.wait_for(socket_.recv(), 5)) == {"type": "job.progress", "done": 1}
+
+
+async def test_socket_accepts_a_bearer_token_in_the_query(context: AppContext, live_url: str) -> None:
+    _account_id, token = await _session_cookie(context, live_url)
+    async with websockets.connect(f"ws://{live_url}/api/v1/ws?token={token}") as socket_:
+        await socket_.send(json.dumps({"type": "ping"}))
+        assert json.loads(await socket_.recv()) == {"type": "pong"}
+
+
+@pytest.mark.parametrize("case", ["anonymous", "cross_origin", "bad_token"])
+async def test_socket_refuses(context: AppContext, live_url: str, case: str) -> None:
+    _account_id, token = await _session_cookie(context, live_url)
+    headers = {
+        "anonymous": {},
+        "cross_origin": {"Cookie": f"zt_session={token}", "Origin": "https://evil.example"},
+        "bad_token": {"Cookie": "zt_session=zt_forged"},
+    }[case]
+    with pytest.raises(websockets.exceptions.WebSocketException):
+        async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as socket_:
+            await socket_.recv()
