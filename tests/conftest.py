@@ -25,6 +25,8 @@ from zhengtong.models import metadata
 
 TEST_DATABASE_URL = os.environ.get("ZT_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("ZT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# When ZT_TEST_REDIS_URL is set, the app under test uses Redis for its bus and rate limits too.
+APP_REDIS_URL = os.environ.get("ZT_TEST_REDIS_URL") or None
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -81,7 +83,13 @@ async def empty_database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "var", database_url=database_url, admin_totp_required=True)
+    return Settings(
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        redis_url=APP_REDIS_URL,
+        redis_prefix=f"zt_test_{uuid.uuid4().hex[:10]}:",
+        admin_totp_required=True,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +116,19 @@ async def context(settings: Settings) -> AsyncIterator[AppContext]:
     built = build_context(settings)
     yield built
     await _empty_all_tables(built)
+    if APP_REDIS_URL:
+        await _delete_redis_keys(APP_REDIS_URL, settings.redis_prefix)
     await built.close()
+
+
+async def _delete_redis_keys(url: str, prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ class Settings:
     data_dir: Path = Path("./var")
     database_url: str = ""  # empty: SQLite file inside data_dir
     redis_url: str | None = None  # None: in-process bus, rate limits and presence
+    redis_prefix: str = "zt:"  # every Redis key and channel starts with it
     master_key: str | None = None  # base64 of 32 bytes; None: read or create data_dir/master.key
     national_crypto: bool = False  # SM4-GCM and SM3 instead of AES-256-GCM and SHA-256
     environment: str = "development"  # "production" refuses development-only providers
@@ -61,6 +62,7 @@ _ENV_NAMES = {
     "ZT_DATA_DIR": "data_dir",
     "ZT_DATABASE_URL": "database_url",
     "ZT_REDIS_URL": "redis_url",
+    "ZT_REDIS_PREFIX": "redis_prefix",
     "ZT_MASTER_KEY": "master_key",
     "ZT_NATIONAL_CRYPTO": "national_crypto",
     "ZT_ENVIRONMENT": "environment",

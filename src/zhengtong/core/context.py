@@ -39,7 +39,8 @@ def _redis_parts(settings: Settings) -> tuple[EventBus, RateLimiter]:
         return InProcessBus(), InProcessRateLimiter()
     from zhengtong.platform.redis_backends import RedisBus, RedisRateLimiter
 
-    return RedisBus(settings.redis_url), RedisRateLimiter(settings.redis_url)
+    prefix = settings.redis_prefix
+    return RedisBus(settings.redis_url, prefix), RedisRateLimiter(settings.redis_url, prefix)
 
 
 def build_context(settings: Settings) -> AppContext:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import logging
 import os
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hmac import HMAC
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ class FieldCipher:
         if len(key) != 32:
             raise ValueError("field keys are 256 bits")
         self._aes = AESGCM(key)
-        self._sm4_key = key[:16]
+        # SM4 takes 128-bit keys; derive one of its own rather than reuse the AES key's bytes.
+        self._sm4_key = HKDF(algorithm=hashes.SHA256(), length=16, salt=None, info=b"sm4-gcm").derive(key)
         self._algorithm = ALG_SM4_GCM if national else ALG_AES_256_GCM
 
     def encrypt(self, plaintext: bytes, aad: bytes = b"") -> bytes:
@@ -90,10 +91,6 @@ class FieldCipher:
         return self.decrypt(token, aad).decode()
 
 
-def _hash_algorithm(national: bool) -> hashes.HashAlgorithm:
-    return hashes.SM3() if national else hashes.SHA256()
-
-
 class Keyring:
     """Every key the platform uses, derived from or wrapped by the one master key."""
 
@@ -115,29 +112,35 @@ class Keyring:
         """The algorithm `digest` uses unless told otherwise: "sm3" under national crypto, else "sha256"."""
         return DIGEST_SM3 if self.national else DIGEST_SHA256
 
-    def digest(self, data: bytes, algorithm: str | None = None) -> bytes:
-        """SHA-256, or SM3 under national crypto (the audit chain uses this). `algorithm` names one
-        explicitly, so that data hashed before the setting changed can still be checked."""
-        named = {DIGEST_SHA256: hashes.SHA256(), DIGEST_SM3: hashes.SM3()}
+    def _named_hash(self, algorithm: str | None) -> hashes.HashAlgorithm:
         chosen = algorithm or self.digest_algorithm
-        if chosen not in named:
-            raise ValueError(f"unknown digest algorithm {chosen!r}")
-        hasher = hashes.Hash(named[chosen])
+        if chosen == DIGEST_SHA256:
+            return hashes.SHA256()
+        if chosen == DIGEST_SM3:
+            return hashes.SM3()
+        raise ValueError(f"unknown digest algorithm {chosen!r}")
+
+    def digest(self, data: bytes, algorithm: str | None = None) -> bytes:
+        """SHA-256, or SM3 under national crypto. `algorithm` names one explicitly, so that data
+        hashed before the setting changed can still be checked."""
+        hasher = hashes.Hash(self._named_hash(algorithm))
         hasher.update(data)
         return hasher.finalize()
 
-    def blind_index(self, purpose: str, value: str) -> bytes:
-        """Keyed hash for equality lookups; the same value gives the same index only per purpose."""
-        key = self.derive(f"blind-index:{purpose}")
-        digestmod = "sm3" if self.national else "sha256"
-        try:
-            return hmac.new(key, value.encode(), digestmod).digest()
-        except ValueError:  # OpenSSL without SM3 in hashlib: HMAC through `cryptography`
-            from cryptography.hazmat.primitives.hmac import HMAC
+    def keyed_digest(self, purpose: str, data: bytes, algorithm: str | None = None) -> bytes:
+        """HMAC (SHA-256 or SM3) under a key derived for `purpose`: a hash only the holder of the
+        master key can compute, so whoever can write the database cannot forge it."""
+        mac = HMAC(self.derive(f"mac:{purpose}"), self._named_hash(algorithm))
+        mac.update(data)
+        return mac.finalize()
 
-            mac = HMAC(key, _hash_algorithm(self.national))
-            mac.update(value.encode())
-            return mac.finalize()
+    def blind_index(self, purpose: str, value: str) -> bytes:
+        """Keyed hash for equality lookups; the same value gives the same index only per purpose.
+        It follows the national-crypto setting, which is therefore chosen before the first start:
+        indexes made under one setting are not found under the other."""
+        mac = HMAC(self.derive(f"blind-index:{purpose}"), self._named_hash(None))
+        mac.update(value.encode())
+        return mac.finalize()
 
     def pseudonym(self, purpose: str, value: str, length: int = 16) -> str:
         """Short stable keyed pseudonym for logs (not reversible without the master key)."""

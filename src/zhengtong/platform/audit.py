@@ -3,11 +3,12 @@
 Every scope (an organisation, or "platform" for what happens outside one) has its own chain.
 Entry n carries the hash of entry n-1, and its own hash covers that and its fields:
 
-    hash = digest(prev_hash || canonical JSON of the entry's fields)
+    hash = HMAC(audit key, prev_hash || canonical JSON of the entry's fields)
 
 so changing, deleting or reordering an entry breaks the chain at that entry and `verify` names
-it. The digest is SHA-256, or SM3 under national crypto; each entry records its algorithm, so a
-chain stays verifiable after the setting changes.
+it. The HMAC key is derived from the master key, so someone who can write the database cannot
+rebuild a consistent chain after tampering. The hash is HMAC-SHA256, or HMAC-SM3 under national
+crypto; each entry records its algorithm, so a chain stays verifiable after the setting changes.
 
 `detail` holds ids, codes, counts and the names of changed fields: never mobile numbers, names or
 any other personal data in clear. The audit log is kept for its legal retention period after the
@@ -34,7 +35,7 @@ from zhengtong.core.inventory import NOT_PERSONAL, DataClass, personal, retain
 PLATFORM_SCOPE = "platform"
 GENESIS_HASH = "0" * 64  # what the first entry of a chain points back to
 
-_LOG_RETENTION = retain(180, "《网络安全法》第二十一条: network logs are kept for at least six months")
+_LOG_RETENTION = retain(186, "《网络安全法》第二十一条: network logs are kept for at least six months")
 
 # The fields the hash covers, in addition to prev_hash. Adding one here breaks existing chains.
 _HASHED_FIELDS = (
@@ -100,7 +101,7 @@ def _canonical_fields(entry: Any) -> bytes:
 def entry_hash(keyring: Keyring, entry: Any) -> str:
     """The hash `entry` (a model instance or a row) must carry, in hex, by its own algorithm."""
     data = entry.prev_hash.encode("ascii") + _canonical_fields(entry)
-    return keyring.digest(data, entry.algorithm).hex()
+    return keyring.keyed_digest("audit-chain", data, entry.algorithm).hex()
 
 
 def _advisory_lock_key(scope: str) -> int:

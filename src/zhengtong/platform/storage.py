@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
+
+_PARTIAL_SUFFIX = ".part"  # a write in progress, or one a crash interrupted
 
 
 class Storage(Protocol):
@@ -36,7 +39,8 @@ class LocalStorage:
     async def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".part")
+        # A name of its own per write, so two writers of one key never share a temporary file.
+        temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}{_PARTIAL_SUFFIX}")
         temporary.write_bytes(data)
         os.replace(temporary, path)  # readers never see half a file
 
@@ -51,7 +55,7 @@ class LocalStorage:
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         for path in sorted(self.root.rglob("*")):
-            if path.is_file():
+            if path.is_file() and not path.name.endswith(_PARTIAL_SUFFIX):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     yield key
