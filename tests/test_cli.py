@@ -35,7 +35,7 @@ async def test_demo_is_idempotent_and_says_how_to_log_in(tmp_path: Path, empty_d
     await asyncio.to_thread(_run, ["demo"], env)
     assert "13800000002" in first and "zhengtong outbox" in first
     settings = Settings(data_dir=tmp_path / "var", database_url=empty_database_url)
-    assert await _members(settings) == 6
+    assert 180 <= await _members(settings) <= 220
     assert (tmp_path / "var" / "master.key").stat().st_mode & 0o777 == 0o600
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 05:50:51.033840
+Create Date: 2026-11-29 06:00:26.397013
 """
 
 from collections.abc import Sequence
@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('failed_attempts', sa.Integer(), nullable=False),
     sa.Column('locked_until', zhengtong.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('language', sa.String(length=10), nullable=False),
+    sa.Column('is_operator', sa.Boolean(), nullable=False),
     sa.Column('last_login_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
@@ -65,6 +66,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('data_key_wrapped', sa.LargeBinary(), nullable=True),
+    sa.Column('settings', sa.JSON(), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations'))
@@ -103,6 +105,36 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auth_sessions_account_id'), ['account_id'], unique=False)
+
+    op.create_table('custom_field_definitions',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('label', sa.String(length=100), nullable=False),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_custom_field_definitions_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_custom_field_definitions')),
+    sa.UniqueConstraint('org_id', 'key', name=op.f('uq_custom_field_definitions_org_id_key'))
+    )
+    op.create_table('departments',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('parent_id', sa.String(length=26), nullable=True),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('path', sa.String(length=2000), nullable=False),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('hidden', sa.Boolean(), nullable=False),
+    sa.Column('hidden_whitelist', sa.JSON(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_departments_org_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['parent_id'], ['departments.id'], name=op.f('fk_departments_parent_id_departments'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_departments')),
+    sa.UniqueConstraint('org_id', 'parent_id', 'name', name=op.f('uq_departments_org_id_parent_id_name'))
+    )
+    with op.batch_alter_table('departments', schema=None) as batch_op:
+        batch_op.create_index('ix_departments_org_id_path', ['org_id', 'path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_departments_parent_id'), ['parent_id'], unique=False)
 
     op.create_table('jobs',
     sa.Column('org_id', sa.String(length=26), nullable=True),
@@ -153,12 +185,25 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('activated_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('job_number', sa.String(length=64), nullable=True),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('org_email', sa.String(length=200), nullable=False),
+    sa.Column('office_phone', sa.String(length=64), nullable=False),
+    sa.Column('work_place', sa.String(length=200), nullable=False),
+    sa.Column('hired_date', sa.Date(), nullable=True),
+    sa.Column('manager_id', sa.String(length=26), nullable=True),
+    sa.Column('avatar_key', sa.String(length=200), nullable=True),
+    sa.Column('hide_mobile', sa.Boolean(), nullable=False),
+    sa.Column('executive', sa.Boolean(), nullable=False),
+    sa.Column('custom_fields', sa.JSON(), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_memberships_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['manager_id'], ['memberships.id'], name=op.f('fk_memberships_manager_id_memberships'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_memberships_org_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_memberships')),
-    sa.UniqueConstraint('org_id', 'account_id', name=op.f('uq_memberships_org_id_account_id'))
+    sa.UniqueConstraint('org_id', 'account_id', name=op.f('uq_memberships_org_id_account_id')),
+    sa.UniqueConstraint('org_id', 'job_number', name=op.f('uq_memberships_org_id_job_number'))
     )
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_memberships_account_id'), ['account_id'], unique=False)
@@ -176,11 +221,117 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_qr_logins_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_qr_logins'))
     )
+    op.create_table('roles',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('group_name', sa.String(length=100), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_roles_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_roles')),
+    sa.UniqueConstraint('org_id', 'name', name=op.f('uq_roles_org_id_name'))
+    )
+    op.create_table('admin_grants',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('membership_id', sa.String(length=26), nullable=False),
+    sa.Column('duty', sa.String(length=20), nullable=False),
+    sa.Column('department_ids', sa.JSON(), nullable=False),
+    sa.Column('functions', sa.JSON(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['membership_id'], ['memberships.id'], name=op.f('fk_admin_grants_membership_id_memberships'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_admin_grants_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_grants')),
+    sa.UniqueConstraint('membership_id', 'duty', name=op.f('uq_admin_grants_membership_id_duty'))
+    )
+    with op.batch_alter_table('admin_grants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_admin_grants_membership_id'), ['membership_id'], unique=False)
+
+    op.create_table('member_departments',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('membership_id', sa.String(length=26), nullable=False),
+    sa.Column('department_id', sa.String(length=26), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('is_head', sa.Boolean(), nullable=False),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_member_departments_department_id_departments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['membership_id'], ['memberships.id'], name=op.f('fk_member_departments_membership_id_memberships'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_member_departments_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_member_departments')),
+    sa.UniqueConstraint('membership_id', 'department_id', name=op.f('uq_member_departments_membership_id_department_id'))
+    )
+    with op.batch_alter_table('member_departments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_member_departments_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_member_departments_membership_id'), ['membership_id'], unique=False)
+
+    op.create_table('member_roles',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('membership_id', sa.String(length=26), nullable=False),
+    sa.Column('role_id', sa.String(length=26), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['membership_id'], ['memberships.id'], name=op.f('fk_member_roles_membership_id_memberships'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_member_roles_org_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['role_id'], ['roles.id'], name=op.f('fk_member_roles_role_id_roles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_member_roles')),
+    sa.UniqueConstraint('membership_id', 'role_id', name=op.f('uq_member_roles_membership_id_role_id'))
+    )
+    with op.batch_alter_table('member_roles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_member_roles_membership_id'), ['membership_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_member_roles_role_id'), ['role_id'], unique=False)
+
+    op.create_table('member_search_tokens',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('membership_id', sa.String(length=26), nullable=False),
+    sa.Column('token', sa.String(length=100).with_variant(sa.String(length=100, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['membership_id'], ['memberships.id'], name=op.f('fk_member_search_tokens_membership_id_memberships'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_member_search_tokens_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_member_search_tokens'))
+    )
+    with op.batch_alter_table('member_search_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_member_search_tokens_membership_id'), ['membership_id'], unique=False)
+        batch_op.create_index('ix_member_search_tokens_org_id_token', ['org_id', 'token'], unique=False)
+
+    op.create_table('visibility_rules',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('department_id', sa.String(length=26), nullable=False),
+    sa.Column('mode', sa.String(length=20), nullable=False),
+    sa.Column('listed_department_ids', sa.JSON(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_visibility_rules_department_id_departments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_visibility_rules_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visibility_rules')),
+    sa.UniqueConstraint('org_id', 'department_id', name=op.f('uq_visibility_rules_org_id_department_id'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('visibility_rules')
+    with op.batch_alter_table('member_search_tokens', schema=None) as batch_op:
+        batch_op.drop_index('ix_member_search_tokens_org_id_token')
+        batch_op.drop_index(batch_op.f('ix_member_search_tokens_membership_id'))
+
+    op.drop_table('member_search_tokens')
+    with op.batch_alter_table('member_roles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_member_roles_role_id'))
+        batch_op.drop_index(batch_op.f('ix_member_roles_membership_id'))
+
+    op.drop_table('member_roles')
+    with op.batch_alter_table('member_departments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_member_departments_membership_id'))
+        batch_op.drop_index(batch_op.f('ix_member_departments_department_id'))
+
+    op.drop_table('member_departments')
+    with op.batch_alter_table('admin_grants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_admin_grants_membership_id'))
+
+    op.drop_table('admin_grants')
+    op.drop_table('roles')
     op.drop_table('qr_logins')
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_memberships_org_id'))
@@ -197,6 +348,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_jobs_org_id'))
 
     op.drop_table('jobs')
+    with op.batch_alter_table('departments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_departments_parent_id'))
+        batch_op.drop_index('ix_departments_org_id_path')
+
+    op.drop_table('departments')
+    op.drop_table('custom_field_definitions')
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auth_sessions_account_id'))
 

@@ -25,10 +25,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def domain_routers() -> list[APIRouter]:
     """Each domain's router, mounted under /api/v1. New domains add theirs here."""
+    from zhengtong.directory.api import router as directory_router
     from zhengtong.identity.api import router as identity_router
+    from zhengtong.org.api import router as org_router
     from zhengtong.platform.jobs_api import router as jobs_router
 
-    return [identity_router, jobs_router]
+    return [identity_router, org_router, directory_router, jobs_router]
 
 
 def _custom_operation_id(route: APIRoute) -> str:

@@ -1,6 +1,7 @@
 """Imports every domain's models so that `metadata` knows every table (Alembic, tests, privacy)."""
 
 from zhengtong.core.db import Base
+from zhengtong.directory import models as _directory  # noqa: F401
 from zhengtong.identity import models as _identity  # noqa: F401
 from zhengtong.org import models as _org  # noqa: F401
 from zhengtong.platform import audit as _audit  # noqa: F401

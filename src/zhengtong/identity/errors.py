@@ -66,6 +66,3 @@ TOTP_REQUIRED_FOR_ADMIN = error_code(
 )
 QR_INVALID = error_code("auth.qr_invalid", 400, "二维码无效", "This QR code is not valid")
 QR_EXPIRED = error_code("auth.qr_expired", 410, "二维码已过期,请刷新", "The QR code has expired; refresh it")
-NOT_A_MEMBER = error_code(
-    "org.not_a_member", 403, "您不是该组织的成员", "You are not a member of this organisation"
-)

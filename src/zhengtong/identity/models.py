@@ -36,6 +36,8 @@ class Account(IdMixin, CreatedAtMixin, Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, info=NOT_PERSONAL)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
     language: Mapped[str] = mapped_column(String(10), default="zh-CN", info=NOT_PERSONAL)
+    # The platform operator's staff: create organisations, never read business data.
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False, info=NOT_PERSONAL)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
 
 

@@ -17,7 +17,7 @@ import phonenumbers
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.caller import Caller
@@ -37,6 +37,7 @@ from zhengtong.identity.models import (
     SessionKind,
     SmsCode,
 )
+from zhengtong.org import errors as org_errors
 from zhengtong.org import service as org_service
 from zhengtong.org.models import Membership, Organization
 from zhengtong.platform import audit
@@ -271,6 +272,26 @@ def _password_matches(password_hash: str, password: str) -> bool:
         return _password_hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def delete_account(session: AsyncSession, account_id: str) -> None:
+    """Deletes an account that belongs to no organisation any more, with its sessions, devices
+    and pending codes (the foreign keys cascade; codes are found by the mobile's index)."""
+    account = await session.get(Account, account_id)
+    if account is None:
+        return
+    await session.execute(delete(SmsCode).where(SmsCode.mobile_index == account.mobile_index))
+    await session.delete(account)
+    await session.flush()
+
+
+async def end_sessions_in_org(session: AsyncSession, *, account_id: str, org_id: str) -> None:
+    """After a membership ends, the account's sessions no longer work inside that organisation."""
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.account_id == account_id, AuthSession.current_org_id == org_id)
+        .values(current_org_id=None)
+    )
 
 
 # Sessions ------------------------------------------------------------------------------------
@@ -672,7 +693,7 @@ async def switch_organization(session: AsyncSession, caller: Caller, *, org_id: 
     """Makes `org_id` the session's current organisation; returns the caller as seen from there."""
     membership = await org_service.get_membership(session, org_id=org_id, account_id=caller.account_id)
     if membership is None:
-        raise AppError(errors.NOT_A_MEMBER)
+        raise AppError(org_errors.NOT_A_MEMBER)
     auth_session = await _own_session(session, caller, caller.session_id)
     auth_session.current_org_id = org_id
     return replace(caller, org_id=org_id, role=membership.role)

@@ -1,0 +1,54 @@
+"""Error codes of organisations, departments, members and admins."""
+
+from zhengtong.core.errors import error_code
+
+NOT_A_MEMBER = error_code(
+    "org.not_a_member", 403, "您不是该组织的成员", "You are not a member of this organisation"
+)
+NO_CURRENT_ORG = error_code("org.no_current_org", 400, "请先选择一个组织", "Choose an organisation first")
+NOT_AN_ADMIN = error_code("org.admin_required", 403, "需要管理员权限", "This needs an administrator")
+OUT_OF_SCOPE = error_code(
+    "org.admin_out_of_scope",
+    403,
+    "超出您的管理范围",
+    "This is outside the part of the organisation you administer",
+)
+OPERATOR_REQUIRED = error_code(
+    "org.operator_required", 403, "需要平台运营方权限", "This needs the platform operator"
+)
+DEPARTMENT_CYCLE = error_code(
+    "org.department_cycle",
+    409,
+    "不能把部门移动到它自己或它的下级部门中",
+    "A department cannot move under itself",
+)
+DEPARTMENT_NOT_EMPTY = error_code(
+    "org.department_not_empty",
+    409,
+    "部门下还有子部门或成员,不能删除",
+    "The department still has sub-departments or members",
+)
+DEPARTMENT_NAME_TAKEN = error_code(
+    "org.department_name_taken",
+    409,
+    "同一上级部门下已有同名部门",
+    "A sibling department already has this name",
+)
+ROOT_DEPARTMENT = error_code(
+    "org.root_department", 400, "根部门不能删除或移动", "The root department cannot be deleted or moved"
+)
+MEMBER_EXISTS = error_code(
+    "org.member_exists", 409, "该手机号已是本组织成员", "This mobile number is already a member"
+)
+JOB_NUMBER_TAKEN = error_code(
+    "org.job_number_taken", 409, "工号已被其他成员使用", "Another member already has this job number"
+)
+LAST_MAIN_ADMIN = error_code(
+    "org.last_main_admin", 409, "不能移除唯一的主管理员", "The only main administrator cannot be removed"
+)
+ROLE_NAME_TAKEN = error_code(
+    "org.role_name_taken", 409, "已有同名角色", "A role with this name already exists"
+)
+UNKNOWN_CUSTOM_FIELD = error_code(
+    "org.unknown_custom_field", 422, "未定义的自定义字段", "This custom field is not defined"
+)
