@@ -68,7 +68,9 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     )
     app.state.ready = False
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
     app.add_middleware(AccessLogMiddleware)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

@@ -27,6 +27,7 @@ class Settings:
     admin_totp_required: bool = True
     public_url: str = ""  # e.g. https://zt.example.gov.cn; decides Secure cookies when https
     max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024  # endpoints whose path ends in /upload
     run_jobs_in_process: bool = True
     session_days: int = 30
     log_level: str = "info"
@@ -70,6 +71,7 @@ _ENV_NAMES = {
     "ZT_ADMIN_TOTP_REQUIRED": "admin_totp_required",
     "ZT_PUBLIC_URL": "public_url",
     "ZT_MAX_BODY_BYTES": "max_body_bytes",
+    "ZT_MAX_UPLOAD_BYTES": "max_upload_bytes",
     "ZT_RUN_JOBS_IN_PROCESS": "run_jobs_in_process",
     "ZT_SESSION_DAYS": "session_days",
     "ZT_LOG_LEVEL": "log_level",

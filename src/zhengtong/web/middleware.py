@@ -35,21 +35,27 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-class BodyLimitMiddleware:
-    """Refuses bodies over `max_bytes` with 413 before the handler reads a byte too many,
-    whether the client announced the length or streams without one."""
+UPLOAD_SUFFIX = "/upload"
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodyLimitMiddleware:
+    """Refuses bodies over the limit with 413 before the handler reads a byte too many, whether
+    the client announced the length or streams without one. File uploads (paths ending in
+    UPLOAD_SUFFIX) get the larger upload limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         language = "en" if _header(scope, b"accept-language").lower().startswith("en") else "zh"
+        limit = self.max_upload_bytes if str(scope.get("path", "")).endswith(UPLOAD_SUFFIX) else self.max_bytes
         declared = _header(scope, b"content-length")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isdigit() and int(declared) > limit:
             await self._refuse(send, language)
             return
         received = 0
@@ -60,7 +66,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
