@@ -9,9 +9,10 @@ import httpx
 import pyotp
 
 from zhengtong.core.context import AppContext
+from zhengtong.directory import index
 from zhengtong.identity import service as identity
 from zhengtong.org import service as org_service
-from zhengtong.org.models import MemberRole
+from zhengtong.org.models import MemberDepartment, MemberRole
 from zhengtong.platform.notify import read_outbox
 
 _mobiles = itertools.count(13900000000)
@@ -27,6 +28,7 @@ class Member:
     org_id: str
     mobile: str
     name: str
+    membership_id: str
 
 
 async def create_member(
@@ -37,17 +39,23 @@ async def create_member(
     name: str = "测试成员",
     role: MemberRole = MemberRole.MEMBER,
 ) -> Member:
-    """An account in an organisation (created when absent), as an admin would open it."""
+    """An account in an organisation (created when absent) seated in its root department, as an
+    admin would open it."""
     mobile = mobile or next_mobile()
     async with context.db.transaction() as session:
         organization = await org_service.get_organization_by_name(session, org_name)
         if organization is None:
             organization = await org_service.create_organization(session, context.keyring, name=org_name)
         account, _ = await identity.get_or_create_account(session, context.keyring, mobile)
-        await org_service.add_membership(
+        membership = await org_service.add_membership(
             session, org_id=organization.id, account_id=account.id, name=name, role=role
         )
-        return Member(account.id, organization.id, mobile, name)
+        root = await org_service.root_department(session, organization.id)
+        session.add(
+            MemberDepartment(org_id=organization.id, membership_id=membership.id, department_id=root.id)
+        )
+        await index.reindex_member(session, membership)
+        return Member(account.id, organization.id, mobile, name, membership.id)
 
 
 def last_code(context: AppContext, mobile: str) -> str:

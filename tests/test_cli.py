@@ -65,3 +65,21 @@ def test_openapi_document(tmp_path: Path) -> None:
     document = json.loads(_run(["openapi"], {"ZT_DATA_DIR": str(tmp_path)}))
     assert document["info"]["title"] == "Zhengtong API"
     assert "/api/v1/me" in document["paths"]
+
+
+async def test_operator_opens_an_organisation_and_grants_the_operator_role(
+    tmp_path: Path, empty_database_url: str
+) -> None:
+    env = {"ZT_DATA_DIR": str(tmp_path / "var"), "ZT_DATABASE_URL": empty_database_url}
+    created = await asyncio.to_thread(
+        _run, ["org", "create", "--name", "某某局", "--admin-mobile", "13700000001", "--admin-name", "局长"], env
+    )
+    assert "created" in created
+    granted = await asyncio.to_thread(_run, ["operator", "grant", "--mobile", "13700000001"], env)
+    assert "is now an operator" in granted
+    refused = await asyncio.to_thread(
+        CliRunner().invoke, main, ["operator", "grant", "--mobile", "13700000009"], env=env
+    )
+    assert refused.exit_code != 0 and "no account" in refused.output
+    settings = Settings(data_dir=tmp_path / "var", database_url=empty_database_url)
+    assert await _members(settings) == 1

@@ -28,9 +28,10 @@ def domain_routers() -> list[APIRouter]:
     from zhengtong.directory.api import router as directory_router
     from zhengtong.identity.api import router as identity_router
     from zhengtong.org.api import router as org_router
+    from zhengtong.org.invite_api import router as invite_router
     from zhengtong.platform.jobs_api import router as jobs_router
 
-    return [identity_router, org_router, directory_router, jobs_router]
+    return [identity_router, org_router, invite_router, directory_router, jobs_router]
 
 
 def _custom_operation_id(route: APIRoute) -> str:

@@ -159,6 +159,79 @@ def audit_verify(org_id: str | None) -> None:
     sys.exit(1)
 
 
+@main.group()
+def org() -> None:
+    """Organisations (the platform operator's commands)."""
+
+
+async def _open_organization(settings: Settings, name: str, admin_mobile: str, admin_name: str) -> str:
+    from zhengtong.core.context import build_context
+    from zhengtong.org import service as org_service
+
+    context = build_context(settings)
+    try:
+        async with context.db.transaction() as session:
+            organization = await org_service.open_organization(
+                session,
+                context,
+                name=name,
+                admin_mobile=admin_mobile,
+                admin_name=admin_name,
+                actor_id=None,
+                ip="cli",
+            )
+            return organization.id
+    finally:
+        await context.close()
+
+
+@org.command("create")
+@click.option("--name", required=True, help="The organisation's name.")
+@click.option("--admin-mobile", required=True, help="Mobile number of its main admin.")
+@click.option("--admin-name", required=True, help="The main admin's name.")
+def org_create(name: str, admin_mobile: str, admin_name: str) -> None:
+    """Open an organisation with its main admin (who logs in with that mobile number)."""
+    from zhengtong.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings)
+    org_id = asyncio.run(_open_organization(settings, name, admin_mobile, admin_name))
+    click.echo(f"organisation {org_id} created; its main admin logs in with {admin_mobile}")
+
+
+@main.group()
+def operator() -> None:
+    """The platform operator's staff accounts."""
+
+
+async def _set_operator(settings: Settings, mobile: str, grant: bool) -> bool:
+    from zhengtong.core.context import build_context
+    from zhengtong.identity import service as identity
+
+    context = build_context(settings)
+    try:
+        async with context.db.transaction() as session:
+            account = await identity.get_account_by_mobile(
+                session, context.keyring, identity.normalise_mobile(mobile)
+            )
+            if account is None:
+                return False
+            account.is_operator = grant
+            return True
+    finally:
+        await context.close()
+
+
+@operator.command("grant")
+@click.option("--mobile", required=True)
+@click.option("--revoke", is_flag=True, help="Take the operator role away instead.")
+def operator_grant(mobile: str, revoke: bool) -> None:
+    """Make an existing account one of the operator's staff (or stop it being one)."""
+    if not asyncio.run(_set_operator(_settings(), mobile, not revoke)):
+        raise click.ClickException(f"no account has the mobile number {mobile}")
+    click.echo(f"{mobile} {'is no longer' if revoke else 'is now'} an operator")
+
+
 @main.command()
 def openapi() -> None:
     """Print the OpenAPI document (the web client's TypeScript types are generated from it)."""

@@ -164,11 +164,7 @@ def _code_hash(keyring: Keyring, code_id: str, code: str) -> bytes:
     return keyring.blind_index("sms-code", f"{code_id}:{code}")
 
 
-async def send_login_code(session: AsyncSession, context: AppContext, *, mobile: str, ip: str) -> CodeSent:
-    """Sends a login code when the number has an account. The answer is the same either way,
-    so the endpoint does not tell strangers which numbers are registered."""
-    e164 = normalise_mobile(mobile)
-    index = mobile_index(context.keyring, e164)
+async def _throttle_code_send(context: AppContext, index: bytes, ip: str) -> None:
     await enforce(context.limiter, f"sms-send-ip:{ip}", SENDS_PER_IP_PER_HOUR, 3600)
     cooldown = await context.limiter.hit(f"sms-cooldown:{index.hex()}", 1, SEND_COOLDOWN_SECONDS)
     if not cooldown.allowed:
@@ -178,31 +174,99 @@ async def send_login_code(session: AsyncSession, context: AppContext, *, mobile:
             headers={"Retry-After": str(cooldown.retry_after)},
         )
     await enforce(context.limiter, f"sms-send-number:{index.hex()}", SENDS_PER_NUMBER_PER_HOUR, 3600)
-    sent = CodeSent(SEND_COOLDOWN_SECONDS, int(CODE_TTL.total_seconds()))
-    account = await get_account_by_mobile(session, context.keyring, e164)
-    if account is None or _is_locked(account):
-        return sent
+
+
+async def _issue_code(
+    session: AsyncSession, context: AppContext, *, e164: str, purpose: str, template: str, text: str
+) -> None:
+    """Stores a fresh code (replacing older ones of the number) and sends it after commit.
+    `text` holds "{code}" where the code goes."""
+    index = mobile_index(context.keyring, e164)
     await session.execute(delete(SmsCode).where(SmsCode.mobile_index == index))
     await session.execute(delete(SmsCode).where(SmsCode.expires_at < utcnow() - timedelta(days=1)))
     code = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
-    row = SmsCode(mobile_index=index, code_hash=b"", expires_at=utcnow() + CODE_TTL)
+    row = SmsCode(mobile_index=index, code_hash=b"", purpose=purpose, expires_at=utcnow() + CODE_TTL)
     session.add(row)
     await session.flush()
     row.code_hash = _code_hash(context.keyring, row.id, code)
-    text = f"【政通】您的登录验证码是 {code},5 分钟内有效。请勿告诉他人。"
 
     async def deliver() -> None:
-        await context.sms.send_sms(e164, "login_code", text, {"code": code})
+        await context.sms.send_sms(e164, template, text.format(code=code), {"code": code})
 
     after_commit(session, deliver)
-    return sent
 
 
-async def _latest_code(session: AsyncSession, index: bytes) -> SmsCode | None:
+async def send_login_code(session: AsyncSession, context: AppContext, *, mobile: str, ip: str) -> CodeSent:
+    """Sends a login code when the number has an account. The answer is the same either way,
+    so the endpoint does not tell strangers which numbers are registered."""
+    e164 = normalise_mobile(mobile)
+    await _throttle_code_send(context, mobile_index(context.keyring, e164), ip)
+    account = await get_account_by_mobile(session, context.keyring, e164)
+    if account is not None and not _is_locked(account):
+        text = "【政通】您的登录验证码是 {code},5 分钟内有效。请勿告诉他人。"
+        await _issue_code(session, context, e164=e164, purpose="login", template="login_code", text=text)
+    return CodeSent(SEND_COOLDOWN_SECONDS, int(CODE_TTL.total_seconds()))
+
+
+async def send_verification_code(
+    session: AsyncSession, context: AppContext, *, mobile: str, purpose: str, ip: str
+) -> CodeSent:
+    """A code that proves someone holds a number which may have no account yet (joining an
+    organisation by invitation). Same limits as login codes."""
+    e164 = normalise_mobile(mobile)
+    await _throttle_code_send(context, mobile_index(context.keyring, e164), ip)
+    text = "【政通】您的验证码是 {code},5 分钟内有效,用于申请加入组织。请勿告诉他人。"
+    await _issue_code(session, context, e164=e164, purpose=purpose, template=f"{purpose}_code", text=text)
+    return CodeSent(SEND_COOLDOWN_SECONDS, int(CODE_TTL.total_seconds()))
+
+
+async def _latest_code(session: AsyncSession, index: bytes, purpose: str) -> SmsCode | None:
     result = await session.execute(
-        select(SmsCode).where(SmsCode.mobile_index == index).order_by(SmsCode.created_at.desc()).limit(1)
+        select(SmsCode)
+        .where(SmsCode.mobile_index == index, SmsCode.purpose == purpose)
+        .order_by(SmsCode.created_at.desc())
+        .limit(1)
     )
     return result.scalars().first()
+
+
+async def _consume_code(
+    session: AsyncSession,
+    context: AppContext,
+    *,
+    e164: str,
+    code: str,
+    purpose: str,
+    account_id: str | None,
+    ip: str,
+) -> None:
+    """Checks and spends the latest code of `purpose` for the number; a wrong guess is counted
+    against the code (and the account, which may lock) before the error is raised."""
+    stored = await _latest_code(session, mobile_index(context.keyring, e164), purpose)
+    if stored is None:
+        raise AppError(errors.CODE_INVALID)
+    if stored.consumed_at is not None:
+        raise AppError(errors.CODE_USED)
+    if stored.expires_at <= utcnow():
+        raise AppError(errors.CODE_EXPIRED)
+    if stored.attempts >= CODE_MAX_ATTEMPTS:
+        raise AppError(errors.CODE_ATTEMPTS_EXCEEDED)
+    if not hmac.compare_digest(stored.code_hash, _code_hash(context.keyring, stored.id, code.strip())):
+        locked = await _record_failure(
+            context, account_id=account_id, action=f"auth.{purpose}_failed", ip=ip, sms_code_id=stored.id
+        )
+        raise AppError(errors.ACCOUNT_LOCKED if locked else errors.CODE_INVALID)
+    stored.consumed_at = utcnow()
+
+
+async def verify_code(
+    session: AsyncSession, context: AppContext, *, mobile: str, code: str, purpose: str, ip: str
+) -> str:
+    """Spends a code sent by `send_verification_code`; returns the number in E.164."""
+    await enforce(context.limiter, f"login-ip:{ip}", LOGINS_PER_IP_PER_10_MINUTES, 600)
+    e164 = normalise_mobile(mobile)
+    await _consume_code(session, context, e164=e164, code=code, purpose=purpose, account_id=None, ip=ip)
+    return e164
 
 
 @dataclass(frozen=True)
@@ -225,23 +289,12 @@ async def login_with_code(
     await enforce(context.limiter, f"login-ip:{device.ip}", LOGINS_PER_IP_PER_10_MINUTES, 600)
     e164 = normalise_mobile(mobile)
     account = await get_account_by_mobile(session, context.keyring, e164)
-    if account is not None:
-        _raise_if_locked(account)
-    stored = await _latest_code(session, mobile_index(context.keyring, e164))
-    if account is None or stored is None:
+    if account is None:
         raise AppError(errors.CODE_INVALID)
-    if stored.consumed_at is not None:
-        raise AppError(errors.CODE_USED)
-    if stored.expires_at <= utcnow():
-        raise AppError(errors.CODE_EXPIRED)
-    if stored.attempts >= CODE_MAX_ATTEMPTS:
-        raise AppError(errors.CODE_ATTEMPTS_EXCEEDED)
-    if not hmac.compare_digest(stored.code_hash, _code_hash(context.keyring, stored.id, code.strip())):
-        locked = await _record_failure(
-            context, account_id=account.id, action="auth.login_failed", ip=device.ip, sms_code_id=stored.id
-        )
-        raise AppError(errors.ACCOUNT_LOCKED if locked else errors.CODE_INVALID)
-    stored.consumed_at = utcnow()
+    _raise_if_locked(account)
+    await _consume_code(
+        session, context, e164=e164, code=code, purpose="login", account_id=account.id, ip=device.ip
+    )
     return await start_session(session, context, account=account, device=device, method="sms")
 
 

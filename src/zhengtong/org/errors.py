@@ -52,3 +52,15 @@ ROLE_NAME_TAKEN = error_code(
 UNKNOWN_CUSTOM_FIELD = error_code(
     "org.unknown_custom_field", 422, "未定义的自定义字段", "This custom field is not defined"
 )
+INVITE_INVALID = error_code(
+    "org.invite_invalid", 404, "邀请链接无效或已过期", "This invitation is not valid or has expired"
+)
+JOIN_REQUEST_PENDING = error_code(
+    "org.join_request_pending",
+    409,
+    "您的加入申请已提交,请等待管理员审核",
+    "Your request to join is already waiting for an administrator",
+)
+JOIN_REQUEST_DECIDED = error_code(
+    "org.join_request_decided", 409, "该申请已处理", "This request has already been decided"
+)

@@ -202,3 +202,49 @@ class CustomFieldDefinition(IdMixin, CreatedAtMixin, Base):
     key: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
     label: Mapped[str] = mapped_column(String(100), info=NOT_PERSONAL)
     sort_order: Mapped[int] = mapped_column(Integer, default=0, info=NOT_PERSONAL)
+
+
+class Invite(IdMixin, CreatedAtMixin, Base):
+    """An invitation link (and QR) into a department; people who use it ask to join and an
+    admin approves. Only a keyed hash of the link's token is stored."""
+
+    __tablename__ = "invites"
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True, info=NOT_PERSONAL)
+    department_id: Mapped[str] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), info=NOT_PERSONAL
+    )
+    created_by_membership_id: Mapped[str | None] = mapped_column(
+        ForeignKey("memberships.id", ondelete="SET NULL"), info=NOT_PERSONAL
+    )
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
+
+
+class JoinRequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class JoinRequest(IdMixin, CreatedAtMixin, Base):
+    """Someone who used an invitation and proved their mobile number, waiting for an admin."""
+
+    __tablename__ = "join_requests"
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    invite_id: Mapped[str] = mapped_column(ForeignKey("invites.id", ondelete="CASCADE"), info=NOT_PERSONAL)
+    mobile_encrypted: Mapped[bytes] = mapped_column(
+        LargeBinary, info=personal(DataClass.SENSITIVE, DELETE, encrypted=True)
+    )
+    mobile_index: Mapped[bytes] = mapped_column(
+        LargeBinary(32), info=personal(DataClass.CONTACT, DELETE, encrypted=True, note="keyed blind index")
+    )
+    name: Mapped[str] = mapped_column(String(100), info=personal(DataClass.IDENTITY, DELETE))
+    status: Mapped[str] = mapped_column(String(10), default=JoinRequestStatus.PENDING, info=NOT_PERSONAL)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
