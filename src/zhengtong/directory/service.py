@@ -54,19 +54,22 @@ async def department_tree(session: AsyncSession, viewer: Viewer) -> list[Departm
             continue
         for ancestor_id in department.path.strip("/").split("/"):
             subtree[ancestor_id] += count
-    browsable = [d for d in departments if _browsable(viewer, d, departments)]
-    return [DepartmentNode(d, subtree.get(d.id, 0)) for d in browsable]
+    browsable = _browsable_ids(viewer, departments)
+    return [DepartmentNode(d, subtree.get(d.id, 0)) for d in departments if d.id in browsable]
 
 
-def _browsable(viewer: Viewer, department: Department, departments: Sequence[Department]) -> bool:
-    if viewer.path_visible(department.path):
-        return True
-    # An ancestor of a visible department stays, unless it is itself hidden from the viewer.
-    if any(department.path.startswith(hidden) for hidden in viewer.hidden_paths):
-        return False
-    return any(
-        other.path.startswith(department.path) and viewer.path_visible(other.path) for other in departments
-    )
+def _browsable_ids(viewer: Viewer, departments: Sequence[Department]) -> set[str]:
+    """Visible departments plus their ancestors (so the tree can be walked down to them), minus
+    whatever lies under a department hidden from the viewer."""
+    browsable: set[str] = set()
+    for department in departments:
+        if viewer.path_visible(department.path):
+            browsable.update(department.path.strip("/").split("/"))
+    return {
+        d.id
+        for d in departments
+        if d.id in browsable and not any(d.path.startswith(hidden) for hidden in viewer.hidden_paths)
+    }
 
 
 async def _direct_counts(session: AsyncSession, viewer: Viewer) -> dict[str, int]:

@@ -25,7 +25,7 @@ DEPARTMENT_CYCLE = error_code(
 DEPARTMENT_NOT_EMPTY = error_code(
     "org.department_not_empty",
     409,
-    "部门下还有子部门或成员,不能删除",
+    "部门下还有子部门或成员ï¼不能删除",
     "The department still has sub-departments or members",
 )
 DEPARTMENT_NAME_TAKEN = error_code(
@@ -58,7 +58,7 @@ INVITE_INVALID = error_code(
 JOIN_REQUEST_PENDING = error_code(
     "org.join_request_pending",
     409,
-    "您的加入申请已提交,请等待管理员审核",
+    "您的加入申请已提交ï¼请等待管理员审核",
     "Your request to join is already waiting for an administrator",
 )
 JOIN_REQUEST_DECIDED = error_code(

@@ -53,7 +53,9 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         language = "en" if _header(scope, b"accept-language").lower().startswith("en") else "zh"
-        limit = self.max_upload_bytes if str(scope.get("path", "")).endswith(UPLOAD_SUFFIX) else self.max_bytes
+        limit = (
+            self.max_upload_bytes if str(scope.get("path", "")).endswith(UPLOAD_SUFFIX) else self.max_bytes
+        )
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > limit:
             await self._refuse(send, language)

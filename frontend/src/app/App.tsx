@@ -1,0 +1,68 @@
+import { App as AntApp, ConfigProvider } from "antd";
+import enUS from "antd/es/locale/en_US";
+import zhCN from "antd/es/locale/zh_CN";
+import { lazy, Suspense, useEffect } from "react";
+import { BrowserRouter, Navigate, Route, Routes } from "react-router";
+
+import { translate, useLanguage } from "../i18n";
+import { ErrorBoundary } from "./ErrorBoundary";
+import { FullPageSpin, HOME, LoginStage, RequireSession } from "./guards";
+import { NAV_ITEMS } from "./navigation";
+import { SessionProvider } from "./session";
+import { theme } from "./theme";
+
+// Route-level code splitting: the login screens, the shell and each page load on demand.
+const LoginPage = lazy(() => import("../features/auth/LoginPage"));
+const TotpVerifyPage = lazy(() => import("../features/auth/TotpVerifyPage"));
+const TotpSetupPage = lazy(() => import("../features/auth/TotpSetupPage"));
+const AppLayout = lazy(() => import("./AppLayout"));
+const CapabilityPage = lazy(() => import("../features/capabilities/CapabilityPage"));
+const SettingsPage = lazy(() => import("../features/settings/SettingsPage"));
+const NotFound = lazy(() => import("./NotFound"));
+
+function AppRoutes() {
+  return (
+    <Suspense fallback={<FullPageSpin />}>
+      <Routes>
+        <Route path="/login" element={<LoginStage stage="login"><LoginPage /></LoginStage>} />
+        <Route
+          path="/login/totp"
+          element={<LoginStage stage="totp_required"><TotpVerifyPage /></LoginStage>}
+        />
+        <Route
+          path="/login/totp-setup"
+          element={<LoginStage stage="totp_setup_required"><TotpSetupPage /></LoginStage>}
+        />
+        <Route element={<RequireSession><AppLayout /></RequireSession>}>
+          <Route index element={<Navigate to={HOME} replace />} />
+          {NAV_ITEMS.map((item) => (
+            <Route key={item.key} path={item.path} element={<CapabilityPage capability={item.key} />} />
+          ))}
+          <Route path="/settings" element={<Navigate to="/settings/profile" replace />} />
+          <Route path="/settings/:tab" element={<SettingsPage />} />
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}
+
+export default function App() {
+  const language = useLanguage();
+  useEffect(() => {
+    document.title = translate(language, "app.name");
+  }, [language]);
+  return (
+    <ConfigProvider locale={language === "en" ? enUS : zhCN} theme={theme}>
+      <AntApp>
+        <ErrorBoundary>
+          <BrowserRouter>
+            <SessionProvider>
+              <AppRoutes />
+            </SessionProvider>
+          </BrowserRouter>
+        </ErrorBoundary>
+      </AntApp>
+    </ConfigProvider>
+  );
+}

@@ -1,0 +1,162 @@
+import { EllipsisOutlined, SettingOutlined } from "@ant-design/icons";
+import { Drawer, Layout, Menu, Spin } from "antd";
+import { Suspense, useState } from "react";
+import { Outlet, useLocation, useNavigate } from "react-router";
+
+import { useT } from "../i18n";
+import { Brand } from "./Brand";
+import { LanguageSwitch, OrgSwitcher, UserMenu } from "./HeaderControls";
+import { NAV_ITEMS } from "./navigation";
+import { useIsPhone } from "./useIsPhone";
+
+const { Header, Sider, Content } = Layout;
+
+function useSelectedKey(): string {
+  const { pathname } = useLocation();
+  if (pathname.startsWith("/settings")) return "settings";
+  return NAV_ITEMS.find((item) => pathname.startsWith(item.path))?.key ?? "";
+}
+
+function PageFallback() {
+  return (
+    <div style={{ padding: 48, textAlign: "center" }}>
+      <Spin />
+    </div>
+  );
+}
+
+function DesktopLayout() {
+  const t = useT();
+  const navigate = useNavigate();
+  const selected = useSelectedKey();
+  const [collapsed, setCollapsed] = useState(false);
+  return (
+    <Layout style={{ minHeight: "100vh" }}>
+      <Sider
+        width={208}
+        collapsible
+        collapsed={collapsed}
+        onCollapse={setCollapsed}
+        breakpoint="lg"
+        theme="light"
+        className="zt-sider"
+      >
+        <div className="zt-sider-brand" onClick={() => navigate("/")}>
+          <Brand compact={collapsed} />
+        </div>
+        <Menu
+          mode="inline"
+          aria-label={t("nav.menu")}
+          data-testid="side-nav"
+          selectedKeys={[selected]}
+          items={[
+            ...NAV_ITEMS.map((item) => ({ key: item.key, icon: item.icon, label: t(item.label) })),
+            { type: "divider" as const },
+            { key: "settings", icon: <SettingOutlined />, label: t("nav.settings") },
+          ]}
+          onClick={({ key }) => navigate(key === "settings" ? "/settings/profile" : `/${key}`)}
+        />
+      </Sider>
+      <Layout>
+        <Header className="zt-header">
+          <OrgSwitcher />
+          <div className="zt-header-actions">
+            <LanguageSwitch />
+            <UserMenu />
+          </div>
+        </Header>
+        <Content className="zt-content">
+          <Suspense fallback={<PageFallback />}>
+            <Outlet />
+          </Suspense>
+        </Content>
+      </Layout>
+    </Layout>
+  );
+}
+
+function PhoneLayout() {
+  const t = useT();
+  const navigate = useNavigate();
+  const selected = useSelectedKey();
+  const [moreOpen, setMoreOpen] = useState(false);
+  const primary = NAV_ITEMS.filter((item) => item.primary);
+  const rest = NAV_ITEMS.filter((item) => !item.primary);
+  const moreSelected = selected !== "" && !primary.some((item) => item.key === selected);
+  const go = (path: string) => {
+    setMoreOpen(false);
+    navigate(path);
+  };
+  return (
+    <Layout style={{ minHeight: "100dvh" }}>
+      <Header className="zt-header zt-header-phone">
+        <span onClick={() => navigate("/")} style={{ display: "inline-flex" }}>
+          <Brand compact />
+        </span>
+        <OrgSwitcher compact />
+        <div className="zt-header-actions">
+          <LanguageSwitch compact />
+          <UserMenu compact />
+        </div>
+      </Header>
+      <Content className="zt-content zt-content-phone">
+        <Suspense fallback={<PageFallback />}>
+          <Outlet />
+        </Suspense>
+      </Content>
+      <nav className="zt-bottom-nav" aria-label={t("nav.menu")} data-testid="bottom-nav">
+        {primary.map((item) => (
+          <button
+            key={item.key}
+            type="button"
+            className={`zt-bottom-nav-item${selected === item.key ? " is-active" : ""}`}
+            aria-current={selected === item.key ? "page" : undefined}
+            onClick={() => go(item.path)}
+          >
+            <span className="zt-bottom-nav-icon">{item.icon}</span>
+            <span className="zt-bottom-nav-label">{t(item.label)}</span>
+          </button>
+        ))}
+        <button
+          type="button"
+          className={`zt-bottom-nav-item${moreSelected ? " is-active" : ""}`}
+          onClick={() => setMoreOpen(true)}
+          data-testid="bottom-nav-more"
+        >
+          <span className="zt-bottom-nav-icon">
+            <EllipsisOutlined />
+          </span>
+          <span className="zt-bottom-nav-label">{t("nav.more")}</span>
+        </button>
+      </nav>
+      <Drawer
+        placement="bottom"
+        open={moreOpen}
+        onClose={() => setMoreOpen(false)}
+        title={t("nav.more")}
+        size="auto"
+        styles={{ body: { padding: 12 } }}
+      >
+        <div className="zt-more-grid" data-testid="more-grid">
+          {[...rest, { key: "settings", path: "/settings/profile", label: "nav.settings" as const, icon: <SettingOutlined /> }].map(
+            (item) => (
+              <button
+                key={item.key}
+                type="button"
+                className={`zt-more-item${selected === item.key ? " is-active" : ""}`}
+                onClick={() => go(item.path)}
+              >
+                <span className="zt-more-icon">{item.icon}</span>
+                <span>{t(item.label)}</span>
+              </button>
+            ),
+          )}
+        </div>
+      </Drawer>
+    </Layout>
+  );
+}
+
+export default function AppLayout() {
+  return useIsPhone() ? <PhoneLayout /> : <DesktopLayout />;
+}
