@@ -14,11 +14,12 @@ from zhengtong.core.errors import AppError
 from zhengtong.identity import service as identity
 from zhengtong.identity.models import Account
 from zhengtong.org import errors, schemas, service
-from zhengtong.org.access import AdminScope, access_department, access_member, admin_scope
+from zhengtong.org.access import AdminScope, access_department, access_member, admin_scope, current_membership
 from zhengtong.org.models import (
     AdminDuty,
     AdminGrant,
     CustomFieldDefinition,
+    MemberRole,
     Membership,
     Organization,
     Role,
@@ -37,6 +38,20 @@ async def _system(session: AsyncSession, caller: Caller, function: str) -> Admin
 
 async def _security(session: AsyncSession, caller: Caller, function: str) -> AdminScope:
     return await admin_scope(session, caller, AdminDuty.SECURITY, function)
+
+
+@router.get("/org/admin-rights", response_model=schemas.AdminRightsRead)
+async def my_admin_rights(caller: CurrentCaller, session: DbSession) -> schemas.AdminRightsRead:
+    membership = await current_membership(session, caller)
+    if membership.role == MemberRole.MAIN_ADMIN:
+        grants = [schemas.GrantIn(duty="system"), schemas.GrantIn(duty="security")]
+    else:
+        rows = await session.execute(select(AdminGrant).where(AdminGrant.membership_id == membership.id))
+        grants = [
+            schemas.GrantIn(duty=g.duty, department_ids=g.department_ids, functions=g.functions)
+            for g in rows.scalars()
+        ]
+    return schemas.AdminRightsRead(role=membership.role, grants=grants)
 
 
 # Departments --------------------------------------------------------------------------------

@@ -202,3 +202,10 @@ class OrganizationRead(OutputSchema):
     status: str
     created_at: datetime
     member_count: int
+
+
+class AdminRightsRead(OutputSchema):
+    """What the caller may administer in their current organisation (drives the admin console)."""
+
+    role: str
+    grants: list[GrantIn]  # the main admin: system and security over the whole organisation
