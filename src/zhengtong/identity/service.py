@@ -153,6 +153,27 @@ async def _record_failure(
     return locked
 
 
+async def _audit_account(
+    session: AsyncSession,
+    context: AppContext,
+    action: str,
+    account_id: str,
+    ip: str,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """An audit entry about the account's own security (its actor and object are the account)."""
+    await audit.record(
+        session,
+        context.keyring,
+        action=action,
+        actor_id=account_id,
+        object_type="account",
+        object_id=account_id,
+        ip=ip,
+        detail=detail,
+    )
+
+
 # SMS codes -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CodeSent:
@@ -363,15 +384,17 @@ def check_csrf(context: AppContext, session_token: str, presented: str) -> None:
         raise AppError(CSRF_FAILED)
 
 
-async def _needs_second_factor(session: AsyncSession, context: AppContext, account: Account) -> bool:
-    if account.totp_enabled:
-        return True
-    if not context.settings.admin_totp_required:
-        return False
+async def _admin_anywhere(session: AsyncSession, account: Account) -> bool:
     return any(
         org_service.is_admin_role(membership.role)
         for membership, _org in await org_service.memberships_of(session, account.id)
     )
+
+
+async def _needs_second_factor(session: AsyncSession, context: AppContext, account: Account) -> bool:
+    if account.totp_enabled:
+        return True
+    return context.settings.admin_totp_required and await _admin_anywhere(session, account)
 
 
 async def start_session(
@@ -459,16 +482,7 @@ async def _remember_device(
     )
     if first_device:
         return  # the very first login is not a "new device" worth a warning
-    await audit.record(
-        session,
-        context.keyring,
-        action="auth.new_device",
-        actor_id=account.id,
-        object_type="account",
-        object_id=account.id,
-        ip=device.ip,
-        detail={"device": device.label},
-    )
+    await _audit_account(session, context, "auth.new_device", account.id, device.ip, {"device": device.label})
     e164 = decrypt_mobile(context.keyring, account)
     text = (
         f"【政通】您的账号于 {utcnow():%Y-%m-%d %H:%M} (UTC) 在新设备“{device.label}”登录。"
@@ -633,15 +647,7 @@ async def enable_totp(
     account = await _get_account(session, caller)
     await _check_totp(session, context, account, code, device.ip)
     account.totp_enabled = True
-    await audit.record(
-        session,
-        context.keyring,
-        action="auth.totp_enabled",
-        actor_id=account.id,
-        object_type="account",
-        object_id=account.id,
-        ip=device.ip,
-    )
+    await _audit_account(session, context, "auth.totp_enabled", account.id, device.ip)
     await _finish_second_factor(session, context, caller, account, device.ip, device.label)
 
 
@@ -661,26 +667,12 @@ async def disable_totp(
     account = await _get_account(session, caller)
     if not account.totp_enabled:
         raise AppError(errors.TOTP_NOT_SET_UP)
-    if context.settings.admin_totp_required and await _needs_second_factor_as_admin(session, account):
+    if context.settings.admin_totp_required and await _admin_anywhere(session, account):
         raise AppError(errors.TOTP_REQUIRED_FOR_ADMIN)
     await _check_totp(session, context, account, code, ip)
     account.totp_enabled = False
     account.totp_secret_encrypted = None
-    await audit.record(
-        session,
-        context.keyring,
-        action="auth.totp_disabled",
-        actor_id=account.id,
-        object_type="account",
-        object_id=account.id,
-        ip=ip,
-    )
-
-
-async def _needs_second_factor_as_admin(session: AsyncSession, account: Account) -> bool:
-    return any(
-        org_service.is_admin_role(m.role) for m, _org in await org_service.memberships_of(session, account.id)
-    )
+    await _audit_account(session, context, "auth.totp_disabled", account.id, ip)
 
 
 # Password ------------------------------------------------------------------------------------
@@ -708,15 +700,7 @@ async def set_password(
         raise AppError(errors.ACCOUNT_LOCKED if locked else errors.CURRENT_PASSWORD_WRONG)
     _check_password_strength(new_password)
     account.password_hash = _password_hasher.hash(new_password)
-    await audit.record(
-        session,
-        context.keyring,
-        action="auth.password_set",
-        actor_id=account.id,
-        object_type="account",
-        object_id=account.id,
-        ip=ip,
-    )
+    await _audit_account(session, context, "auth.password_set", account.id, ip)
 
 
 # The signed-in person ------------------------------------------------------------------------
