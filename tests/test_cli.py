@@ -72,7 +72,9 @@ async def test_operator_opens_an_organisation_and_grants_the_operator_role(
 ) -> None:
     env = {"ZT_DATA_DIR": str(tmp_path / "var"), "ZT_DATABASE_URL": empty_database_url}
     created = await asyncio.to_thread(
-        _run, ["org", "create", "--name", "某某局", "--admin-mobile", "13700000001", "--admin-name", "局长"], env
+        _run,
+        ["org", "create", "--name", "某某局", "--admin-mobile", "13700000001", "--admin-name", "局长"],
+        env,
     )
     assert "created" in created
     granted = await asyncio.to_thread(_run, ["operator", "grant", "--mobile", "13700000001"], env)

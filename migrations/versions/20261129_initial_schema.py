@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 06:00:26.397013
+Create Date: 2026-11-29 07:13:31.894528
 """
 
 from collections.abc import Sequence
@@ -231,6 +231,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_roles')),
     sa.UniqueConstraint('org_id', 'name', name=op.f('uq_roles_org_id_name'))
     )
+    op.create_table('scim_tokens',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('token_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('created_by_account_id', sa.String(length=26), nullable=True),
+    sa.Column('last_used_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_account_id'], ['accounts.id'], name=op.f('fk_scim_tokens_created_by_account_id_accounts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_scim_tokens_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scim_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_scim_tokens_token_hash'))
+    )
+    with op.batch_alter_table('scim_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scim_tokens_org_id'), ['org_id'], unique=False)
+
     op.create_table('admin_grants',
     sa.Column('org_id', sa.String(length=26), nullable=False),
     sa.Column('membership_id', sa.String(length=26), nullable=False),
@@ -246,6 +263,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('admin_grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_admin_grants_membership_id'), ['membership_id'], unique=False)
+
+    op.create_table('invites',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('token_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('department_id', sa.String(length=26), nullable=False),
+    sa.Column('created_by_membership_id', sa.String(length=26), nullable=True),
+    sa.Column('expires_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_membership_id'], ['memberships.id'], name=op.f('fk_invites_created_by_membership_id_memberships'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_invites_department_id_departments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_invites_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invites')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_invites_token_hash'))
+    )
+    with op.batch_alter_table('invites', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invites_org_id'), ['org_id'], unique=False)
 
     op.create_table('member_departments',
     sa.Column('org_id', sa.String(length=26), nullable=False),
@@ -292,7 +327,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('member_search_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_member_search_tokens_membership_id'), ['membership_id'], unique=False)
-        batch_op.create_index('ix_member_search_tokens_org_id_token', ['org_id', 'token'], unique=False)
+        batch_op.create_index('ix_member_search_tokens_org_id_token', ['org_id', 'token', 'rank', 'membership_id'], unique=False)
 
     op.create_table('visibility_rules',
     sa.Column('org_id', sa.String(length=26), nullable=False),
@@ -306,11 +341,32 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_visibility_rules')),
     sa.UniqueConstraint('org_id', 'department_id', name=op.f('uq_visibility_rules_org_id_department_id'))
     )
+    op.create_table('join_requests',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('invite_id', sa.String(length=26), nullable=False),
+    sa.Column('mobile_encrypted', sa.LargeBinary(), nullable=False),
+    sa.Column('mobile_index', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('decided_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['invite_id'], ['invites.id'], name=op.f('fk_join_requests_invite_id_invites'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_join_requests_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_join_requests'))
+    )
+    with op.batch_alter_table('join_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_join_requests_org_id'), ['org_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('join_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_join_requests_org_id'))
+
+    op.drop_table('join_requests')
     op.drop_table('visibility_rules')
     with op.batch_alter_table('member_search_tokens', schema=None) as batch_op:
         batch_op.drop_index('ix_member_search_tokens_org_id_token')
@@ -327,10 +383,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_member_departments_department_id'))
 
     op.drop_table('member_departments')
+    with op.batch_alter_table('invites', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invites_org_id'))
+
+    op.drop_table('invites')
     with op.batch_alter_table('admin_grants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_admin_grants_membership_id'))
 
     op.drop_table('admin_grants')
+    with op.batch_alter_table('scim_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scim_tokens_org_id'))
+
+    op.drop_table('scim_tokens')
     op.drop_table('roles')
     op.drop_table('qr_logins')
     with op.batch_alter_table('memberships', schema=None) as batch_op:

@@ -29,9 +29,19 @@ def domain_routers() -> list[APIRouter]:
     from zhengtong.identity.api import router as identity_router
     from zhengtong.org.api import router as org_router
     from zhengtong.org.invite_api import router as invite_router
+    from zhengtong.org.transfer_api import router as transfer_router
     from zhengtong.platform.jobs_api import router as jobs_router
+    from zhengtong.scim.api import token_router as scim_token_router
 
-    return [identity_router, org_router, invite_router, directory_router, jobs_router]
+    return [
+        identity_router,
+        org_router,
+        invite_router,
+        transfer_router,
+        directory_router,
+        jobs_router,
+        scim_token_router,
+    ]
 
 
 def _custom_operation_id(route: APIRoute) -> str:
@@ -85,6 +95,9 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     from zhengtong.realtime import router as realtime_router
 
     app.include_router(realtime_router, prefix="/api/v1")
+    from zhengtong.scim.api import install as install_scim
+
+    install_scim(app)  # /scim/v2, outside /api/v1: SCIM clients expect the protocol's own base path
     _mount_client(app)
     return app
 

@@ -6,5 +6,6 @@ from zhengtong.identity import models as _identity  # noqa: F401
 from zhengtong.org import models as _org  # noqa: F401
 from zhengtong.platform import audit as _audit  # noqa: F401
 from zhengtong.platform import jobs as _jobs  # noqa: F401
+from zhengtong.scim import models as _scim  # noqa: F401
 
 metadata = Base.metadata

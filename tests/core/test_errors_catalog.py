@@ -35,3 +35,10 @@ def test_code_is_well_formed_and_translated(declared: ErrorCode) -> None:
     assert declared.en.strip() and not CHINESE.search(declared.en), "the English message is in English"
     assert declared.message("zh") == declared.zh
     assert declared.message("en") == declared.en
+
+
+def test_chinese_messages_are_clean_text() -> None:
+    """No mojibake (UTF-8 read as Latin-1) and full-width punctuation in Chinese."""
+    for code in all_error_codes().values():
+        assert not any("\u0080" <= char <= "\u00ff" for char in code.zh), code.code
+        assert "," not in code.zh, f"{code.code}: use the full-width comma (，) in Chinese"

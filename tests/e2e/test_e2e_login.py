@@ -24,7 +24,7 @@ def test_member_logs_in_with_an_sms_code_and_sees_the_layout_in_chinese(web: Any
     web.screenshot(page, "login-zh")
 
     code = web.request_code(page, web.MEMBERS[0])
-    expect(page.get_by_test_id("code-sent")).to_have_text("若该号码已由所在单位开通ï¼验证码已发送")
+    expect(page.get_by_test_id("code-sent")).to_have_text("若该号码已由所在单位开通，验证码已发送")
     expect(page.get_by_test_id("send-code")).to_be_disabled()
     expect(page.get_by_test_id("send-code")).to_have_text(re.compile(r"^\d+ 秒后重新获取$"))
     page.get_by_test_id("login-code").fill(code)
@@ -159,7 +159,7 @@ def test_qr_login_confirmed_by_a_second_logged_in_client(web: Any) -> None:
     scan = phone.request.post("/api/v1/auth/qr/scan", data={"qr_text": qr_text}, headers=headers)
     assert scan.ok, scan.text()
     assert scan.json()["device_label"]
-    expect(page.get_by_test_id("qr-status-text")).to_have_text("已扫码ï¼请在手机上确认")
+    expect(page.get_by_test_id("qr-status-text")).to_have_text("已扫码，请在手机上确认")
     expect(qr).to_have_attribute("data-status", "scanned")
     web.screenshot(page, "login-qr-scanned-zh")
 

@@ -135,7 +135,9 @@ async def test_members_cannot_manage_invitations(client: httpx.AsyncClient, cont
     assert (await client.get("/api/v1/org/join-requests")).status_code == 403
 
 
-async def test_admin_rights_tell_the_client_what_to_show(client: httpx.AsyncClient, context: AppContext) -> None:
+async def test_admin_rights_tell_the_client_what_to_show(
+    client: httpx.AsyncClient, context: AppContext
+) -> None:
     admin = await create_member(context, org_name="权限单位", role=MemberRole.MAIN_ADMIN)
     await login_admin(client, context, admin.mobile)
     rights = (await client.get("/api/v1/org/admin-rights")).json()

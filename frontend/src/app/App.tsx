@@ -18,6 +18,9 @@ const TotpSetupPage = lazy(() => import("../features/auth/TotpSetupPage"));
 const AppLayout = lazy(() => import("./AppLayout"));
 const CapabilityPage = lazy(() => import("../features/capabilities/CapabilityPage"));
 const SettingsPage = lazy(() => import("../features/settings/SettingsPage"));
+const ContactsPage = lazy(() => import("../features/directory/ContactsPage"));
+const AdminPage = lazy(() => import("../features/admin/AdminPage"));
+const JoinPage = lazy(() => import("../features/admin/JoinPage"));
 const NotFound = lazy(() => import("./NotFound"));
 
 function AppRoutes() {
@@ -33,11 +36,19 @@ function AppRoutes() {
           path="/login/totp-setup"
           element={<LoginStage stage="totp_setup_required"><TotpSetupPage /></LoginStage>}
         />
+        {/* Public: an invitation link, opened by someone without an account */}
+        <Route path="/join/:token" element={<JoinPage />} />
         <Route element={<RequireSession><AppLayout /></RequireSession>}>
           <Route index element={<Navigate to={HOME} replace />} />
           {NAV_ITEMS.map((item) => (
-            <Route key={item.key} path={item.path} element={<CapabilityPage capability={item.key} />} />
+            <Route
+              key={item.key}
+              path={item.path}
+              element={item.key === "contacts" ? <ContactsPage /> : <CapabilityPage capability={item.key} />}
+            />
           ))}
+          <Route path="/admin" element={<AdminPage />} />
+          <Route path="/admin/:section" element={<AdminPage />} />
           <Route path="/settings" element={<Navigate to="/settings/profile" replace />} />
           <Route path="/settings/:tab" element={<SettingsPage />} />
           <Route path="*" element={<NotFound />} />

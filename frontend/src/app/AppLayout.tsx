@@ -1,8 +1,9 @@
-import { EllipsisOutlined, SettingOutlined } from "@ant-design/icons";
+import { ControlOutlined, EllipsisOutlined, SettingOutlined } from "@ant-design/icons";
 import { Drawer, Layout, Menu, Spin } from "antd";
 import { Suspense, useState } from "react";
 import { Outlet, useLocation, useNavigate } from "react-router";
 
+import { allowedSections, useAdminRights } from "../features/admin/rights";
 import { useT } from "../i18n";
 import { Brand } from "./Brand";
 import { LanguageSwitch, OrgSwitcher, UserMenu } from "./HeaderControls";
@@ -14,7 +15,13 @@ const { Header, Sider, Content } = Layout;
 function useSelectedKey(): string {
   const { pathname } = useLocation();
   if (pathname.startsWith("/settings")) return "settings";
+  if (pathname.startsWith("/admin")) return "admin";
   return NAV_ITEMS.find((item) => pathname.startsWith(item.path))?.key ?? "";
+}
+
+/** 管理后台 is offered only to someone with admin duties in the current organisation. */
+function useShowAdmin(): boolean {
+  return allowedSections(useAdminRights()).length > 0;
 }
 
 function PageFallback() {
@@ -30,6 +37,7 @@ function DesktopLayout() {
   const navigate = useNavigate();
   const selected = useSelectedKey();
   const [collapsed, setCollapsed] = useState(false);
+  const showAdmin = useShowAdmin();
   return (
     <Layout style={{ minHeight: "100vh" }}>
       <Sider
@@ -52,9 +60,10 @@ function DesktopLayout() {
           items={[
             ...NAV_ITEMS.map((item) => ({ key: item.key, icon: item.icon, label: t(item.label) })),
             { type: "divider" as const },
+            ...(showAdmin ? [{ key: "admin", icon: <ControlOutlined />, label: t("nav.admin") }] : []),
             { key: "settings", icon: <SettingOutlined />, label: t("nav.settings") },
           ]}
-          onClick={({ key }) => navigate(key === "settings" ? "/settings/profile" : `/${key}`)}
+          onClick={({ key }) => navigate(key === "settings" ? "/settings/profile" : key === "admin" ? "/admin" : `/${key}`)}
         />
       </Sider>
       <Layout>
@@ -80,6 +89,7 @@ function PhoneLayout() {
   const navigate = useNavigate();
   const selected = useSelectedKey();
   const [moreOpen, setMoreOpen] = useState(false);
+  const showAdmin = useShowAdmin();
   const primary = NAV_ITEMS.filter((item) => item.primary);
   const rest = NAV_ITEMS.filter((item) => !item.primary);
   const moreSelected = selected !== "" && !primary.some((item) => item.key === selected);
@@ -138,7 +148,11 @@ function PhoneLayout() {
         styles={{ body: { padding: 12 } }}
       >
         <div className="zt-more-grid" data-testid="more-grid">
-          {[...rest, { key: "settings", path: "/settings/profile", label: "nav.settings" as const, icon: <SettingOutlined /> }].map(
+          {[
+            ...rest,
+            ...(showAdmin ? [{ key: "admin", path: "/admin", label: "nav.admin" as const, icon: <ControlOutlined /> }] : []),
+            { key: "settings", path: "/settings/profile", label: "nav.settings" as const, icon: <SettingOutlined /> },
+          ].map(
             (item) => (
               <button
                 key={item.key}

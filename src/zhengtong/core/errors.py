@@ -55,7 +55,7 @@ REQUEST_TOO_LARGE = error_code("request.too_large", 413, "请求正文过大", "
 NOT_FOUND = error_code("not_found", 404, "请求的对象不存在", "The requested object does not exist")
 METHOD_NOT_ALLOWED = error_code("method_not_allowed", 405, "不支持该请求方法", "Method not allowed")
 RATE_LIMITED = error_code(
-    "rate_limited", 429, "操作过于频繁ï¼请稍后再试", "Too many requests; try again later"
+    "rate_limited", 429, "操作过于频繁，请稍后再试", "Too many requests; try again later"
 )
 AUTH_REQUIRED = error_code("auth.required", 401, "请先登录", "Please log in first")
 PERMISSION_DENIED = error_code("permission_denied", 403, "没有权限执行该操作", "You may not do this")

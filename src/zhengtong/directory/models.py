@@ -12,7 +12,10 @@ from zhengtong.core.inventory import DELETE, NOT_PERSONAL, DataClass, personal
 
 class MemberSearchToken(IdMixin, Base):
     __tablename__ = "member_search_tokens"
-    __table_args__ = (Index("ix_member_search_tokens_org_id_token", "org_id", "token"),)
+    # Covering: a prefix range on the token yields rank and member without touching the table.
+    __table_args__ = (
+        Index("ix_member_search_tokens_org_id_token", "org_id", "token", "rank", "membership_id"),
+    )
 
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), info=NOT_PERSONAL)
     membership_id: Mapped[str] = mapped_column(
@@ -24,5 +27,5 @@ class MemberSearchToken(IdMixin, Base):
         String(100).with_variant(String(100, collation="C"), "postgresql"),
         info=personal(DataClass.IDENTITY, DELETE),
     )
-    # How good a match on this token is: 0 the whole name, 1 pinyin or initials, 2 other fields.
+    # How good a match on this token is (directory.index.RANK_*): 0 the name … 3 the job number.
     rank: Mapped[int] = mapped_column(default=2, info=NOT_PERSONAL)

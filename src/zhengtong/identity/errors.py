@@ -9,31 +9,31 @@ CODE_INVALID = error_code("auth.code_invalid", 400, "验证码错误", "The veri
 CODE_EXPIRED = error_code(
     "auth.code_expired",
     400,
-    "验证码已过期ï¼请重新获取",
+    "验证码已过期，请重新获取",
     "The verification code has expired; request a new one",
 )
 CODE_USED = error_code(
     "auth.code_used",
     400,
-    "验证码已使用ï¼请重新获取",
+    "验证码已使用，请重新获取",
     "The verification code was already used; request a new one",
 )
 CODE_ATTEMPTS_EXCEEDED = error_code(
     "auth.code_attempts_exceeded",
     400,
-    "验证码输错次数过多ï¼请重新获取",
+    "验证码输错次数过多，请重新获取",
     "Too many wrong attempts for this code; request a new one",
 )
 SEND_COOLDOWN = error_code(
     "auth.send_cooldown",
     429,
-    "验证码发送过于频繁ï¼请稍后再试",
+    "验证码发送过于频繁，请稍后再试",
     "A code was sent just now; wait before asking again",
 )
 ACCOUNT_LOCKED = error_code(
     "auth.account_locked",
     423,
-    "尝试次数过多ï¼账号已临时锁定ï¼请稍后再试",
+    "尝试次数过多，账号已临时锁定，请稍后再试",
     "Too many failed attempts; the account is locked for a while",
 )
 PASSWORD_INVALID = error_code(
@@ -42,7 +42,7 @@ PASSWORD_INVALID = error_code(
 PASSWORD_WEAK = error_code(
     "auth.password_weak",
     422,
-    "密码至少 8 位ï¼且须同时包含字母和数字",
+    "密码至少 8 位，且须同时包含字母和数字",
     "A password needs at least 8 characters, with letters and digits",
 )
 CURRENT_PASSWORD_WRONG = error_code(
@@ -61,8 +61,8 @@ TOTP_NOT_SET_UP = error_code(
 TOTP_REQUIRED_FOR_ADMIN = error_code(
     "auth.totp_required_for_admin",
     400,
-    "管理员必须开启两步验证ï¼不能关闭",
+    "管理员必须开启两步验证，不能关闭",
     "Administrators must keep two-step verification on",
 )
 QR_INVALID = error_code("auth.qr_invalid", 400, "二维码无效", "This QR code is not valid")
-QR_EXPIRED = error_code("auth.qr_expired", 410, "二维码已过期ï¼请刷新", "The QR code has expired; refresh it")
+QR_EXPIRED = error_code("auth.qr_expired", 410, "二维码已过期，请刷新", "The QR code has expired; refresh it")

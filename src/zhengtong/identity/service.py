@@ -236,7 +236,7 @@ async def send_verification_code(
     organisation by invitation). Same limits as login codes."""
     e164 = normalise_mobile(mobile)
     await _throttle_code_send(context, mobile_index(context.keyring, e164), ip)
-    text = "【政通】您的验证码是 {code},5 分钟内有效ï¼用于申请加入组织。请勿告诉他人。"
+    text = "【政通】您的验证码是 {code},5 分钟内有效，用于申请加入组织。请勿告诉他人。"
     await _issue_code(session, context, e164=e164, purpose=purpose, template=f"{purpose}_code", text=text)
     return CodeSent(SEND_COOLDOWN_SECONDS, int(CODE_TTL.total_seconds()))
 
@@ -486,7 +486,7 @@ async def _remember_device(
     e164 = decrypt_mobile(context.keyring, account)
     text = (
         f"【政通】您的账号于 {utcnow():%Y-%m-%d %H:%M} (UTC) 在新设备“{device.label}”登录。"
-        "如非本人操作ï¼请立即在“设置-登录设备”中退出该设备。"
+        "如非本人操作，请立即在“设置-登录设备”中退出该设备。"
     )
 
     async def notify() -> None:

@@ -89,8 +89,16 @@ async def update_department(
     context: Context,
     ip: ClientIp,
 ) -> schemas.DepartmentRead:
-    scope = await _system(session, caller, "departments")
-    department = await access_department(session, scope, department_id)
+    # Renaming, reordering and moving are the system duty's; hiding is the security duty's. Each
+    # change asks for its own duty, and the department must lie in that duty's scope.
+    hiding = body.hidden is not None or body.hidden_whitelist is not None
+    structural = body.name is not None or body.sort_order is not None or body.parent_id is not None
+    scopes = [await _system(session, caller, "departments")] if structural or not hiding else []
+    if hiding:
+        scopes.append(await _security(session, caller, "visibility"))
+    for needed in scopes:
+        department = await access_department(session, needed, department_id)
+    scope = scopes[0]
     changes = service.DepartmentChanges(
         name=body.name,
         sort_order=body.sort_order,
@@ -98,8 +106,6 @@ async def update_department(
         hidden=body.hidden,
         hidden_whitelist=body.hidden_whitelist.model_dump() if body.hidden_whitelist else None,
     )
-    if body.hidden is not None or body.hidden_whitelist is not None:
-        await _security(session, caller, "visibility")  # hiding is a security duty
     updated = await service.update_department(
         session, context, scope, department, changes, actor_id=caller.account_id, ip=ip
     )

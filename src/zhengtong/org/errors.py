@@ -25,7 +25,7 @@ DEPARTMENT_CYCLE = error_code(
 DEPARTMENT_NOT_EMPTY = error_code(
     "org.department_not_empty",
     409,
-    "部门下还有子部门或成员ï¼不能删除",
+    "部门下还有子部门或成员，不能删除",
     "The department still has sub-departments or members",
 )
 DEPARTMENT_NAME_TAKEN = error_code(
@@ -52,15 +52,33 @@ ROLE_NAME_TAKEN = error_code(
 UNKNOWN_CUSTOM_FIELD = error_code(
     "org.unknown_custom_field", 422, "未定义的自定义字段", "This custom field is not defined"
 )
+CUSTOM_FIELD_TAKEN = error_code(
+    "org.custom_field_taken", 409, "已有相同键名的自定义字段", "A custom field with this key already exists"
+)
 INVITE_INVALID = error_code(
     "org.invite_invalid", 404, "邀请链接无效或已过期", "This invitation is not valid or has expired"
 )
 JOIN_REQUEST_PENDING = error_code(
     "org.join_request_pending",
     409,
-    "您的加入申请已提交ï¼请等待管理员审核",
+    "您的加入申请已提交，请等待管理员审核",
     "Your request to join is already waiting for an administrator",
 )
 JOIN_REQUEST_DECIDED = error_code(
     "org.join_request_decided", 409, "该申请已处理", "This request has already been decided"
+)
+MAIN_ADMIN_FIXED = error_code(
+    "org.main_admin_fixed",
+    409,
+    "主管理员的权限不能在此修改",
+    "The main administrator's rights cannot be changed here",
+)
+CANNOT_GRANT_SELF = error_code(
+    "org.cannot_grant_self", 403, "不能为自己分配管理权限", "You cannot give yourself administrator duties"
+)
+DUTIES_SEPARATED = error_code(
+    "org.duties_separated",
+    422,
+    "三员分立：系统、安全、审计职责须由不同人员担任，每人只能担任一种",
+    "System, security and audit duties are held by different people: one duty per person",
 )

@@ -138,7 +138,7 @@ class MemberDepartment(IdMixin, Base):
 
 
 class Role(IdMixin, CreatedAtMixin, Base):
-    """Roles (角色) are independent of departments: 财务ï¼ 人事专员ï¼ 值班员 …"""
+    """Roles (角色) are independent of departments: 财务， 人事专员， 值班员 …"""
 
     __tablename__ = "roles"
     __table_args__ = (UniqueConstraint("org_id", "name"),)

@@ -124,7 +124,7 @@ class GrantIn(InputSchema):
 
 
 class AdminGrantsIn(InputSchema):
-    grants: list[GrantIn] = Field(max_length=3)
+    grants: list[GrantIn] = Field(max_length=3)  # the service allows one: 三员分立
 
 
 class AdminRead(OutputSchema):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
@@ -182,7 +182,7 @@ async def create_department(
     parent_id: str,
     name: str,
     sort_order: int = 0,
-    actor_id: str,
+    actor_id: str | None,
     ip: str,
 ) -> Department:
     parent = await get_department(session, scope.org_id, parent_id)
@@ -220,7 +220,7 @@ async def update_department(
     department: Department,
     changes: DepartmentChanges,
     *,
-    actor_id: str,
+    actor_id: str | None,
     ip: str,
 ) -> Department:
     """Renames, reorders, moves (never under itself) or hides a department."""
@@ -279,7 +279,7 @@ async def delete_department(
     scope: AdminScope,
     department: Department,
     *,
-    actor_id: str,
+    actor_id: str | None,
     ip: str,
 ) -> None:
     """Only an empty department goes: no sub-departments, no members."""
@@ -384,8 +384,8 @@ async def _apply_profile(
         value = getattr(profile, name)
         if value is None:
             continue
-        if name == "job_number" and value == "":
-            value = None  # an empty job number clears it (the column is unique per organisation)
+        if name in ("job_number", "manager_id") and value == "":
+            value = None  # "" clears them (one is unique per organisation, the other a reference)
         setattr(membership, name, value)
 
 
@@ -395,7 +395,24 @@ async def _set_seats(
     if not seats:
         seats = [Seat((await root_department(session, scope.org_id)).id)]
     departments = [await get_department(session, scope.org_id, seat.department_id) for seat in seats]
-    require_paths_in_scope(scope, [department.path for department in departments])
+    # A scoped admin changes only the seats inside their scope; any other seat stays exactly as it is.
+    current = await session.execute(
+        select(MemberDepartment, Department.path)
+        .join(Department, Department.id == MemberDepartment.department_id)
+        .where(MemberDepartment.membership_id == membership.id)
+    )
+    kept_outside = {
+        (seat.department_id, seat.title, seat.is_head)
+        for seat, path in current.all()
+        if not scope.covers_path(path)
+    }
+    wanted_outside = {
+        (seat.department_id, seat.title, seat.is_head)
+        for seat, department in zip(seats, departments, strict=True)
+        if not scope.covers_department(department)
+    }
+    if wanted_outside != kept_outside:
+        raise AppError(errors.OUT_OF_SCOPE)
     await session.execute(delete(MemberDepartment).where(MemberDepartment.membership_id == membership.id))
     for order, seat in enumerate(seats):
         session.add(
@@ -418,7 +435,7 @@ async def add_member(
     *,
     mobile: str,
     profile: MemberProfile,
-    actor_id: str,
+    actor_id: str | None,
     ip: str,
 ) -> Membership:
     """Opens (or links) the account for `mobile` and makes it a not-yet-activated member."""
@@ -447,7 +464,7 @@ async def update_member(
     membership: Membership,
     profile: MemberProfile,
     *,
-    actor_id: str,
+    actor_id: str | None,
     ip: str,
 ) -> Membership:
     from zhengtong.directory import index
@@ -478,7 +495,7 @@ async def remove_member(
     scope: AdminScope,
     membership: Membership,
     *,
-    actor_id: str,
+    actor_id: str | None,
     ip: str,
 ) -> None:
     """Ends the membership and deletes its personal data (the membership row and everything that
@@ -525,11 +542,12 @@ async def list_members(
     seat_paths = [subtree.path] if subtree else list(scope.subtree_paths)
     if subtree is not None:
         require_paths_in_scope(scope, [subtree.path])
-    if seat_paths and (subtree is not None or not scope.whole_org):
+    if subtree is not None or not scope.whole_org:
+        # No paths (a scoped admin whose departments were all deleted): nobody, not everybody.
         seated = (
             select(MemberDepartment.membership_id)
             .join(Department, Department.id == MemberDepartment.department_id)
-            .where(or_(*(Department.path.startswith(path) for path in seat_paths)))
+            .where(or_(false(), *(Department.path.startswith(path) for path in seat_paths)))
         )
         conditions.append(Membership.id.in_(seated))
     if status:
@@ -615,12 +633,17 @@ async def set_admin_grants(
     actor_id: str,
     ip: str,
 ) -> None:
-    """Replaces a member's admin duties (none: back to an ordinary member). Only whole-organisation
-    security admins (the main admin, usually) hand out duties."""
+    """Replaces a member's admin duty (none: back to an ordinary member). Only whole-organisation
+    security admins (the main admin, usually) hand out duties, never to themselves, and one person
+    holds one duty: system, security and audit stay with different people (三员分立)."""
     if not scope.whole_org:
         raise AppError(errors.OUT_OF_SCOPE)
     if membership.role == MemberRole.MAIN_ADMIN:
-        raise AppError(errors.LAST_MAIN_ADMIN)
+        raise AppError(errors.MAIN_ADMIN_FIXED)
+    if membership.id == scope.membership_id:
+        raise AppError(errors.CANNOT_GRANT_SELF)
+    if len({grant.duty for grant in grants}) != len(grants) or len(grants) > 1:
+        raise AppError(errors.DUTIES_SEPARATED)
     await session.execute(delete(AdminGrant).where(AdminGrant.membership_id == membership.id))
     for grant in grants:
         await _paths_exist(session, scope.org_id, grant.department_ids)
@@ -651,7 +674,8 @@ async def set_visibility_rule(
     actor_id: str,
     ip: str,
 ) -> VisibilityRule:
-    await get_department(session, scope.org_id, department_id)
+    department = await get_department(session, scope.org_id, department_id)
+    require_paths_in_scope(scope, [department.path])
     await _paths_exist(session, scope.org_id, listed_department_ids)
     existing = (
         await session.execute(
@@ -680,6 +704,8 @@ async def delete_visibility_rule(
     actor_id: str,
     ip: str,
 ) -> None:
+    department = await get_department(session, scope.org_id, department_id)
+    require_paths_in_scope(scope, [department.path])
     await session.execute(
         delete(VisibilityRule).where(
             VisibilityRule.org_id == scope.org_id, VisibilityRule.department_id == department_id
@@ -699,6 +725,8 @@ async def update_settings(
     actor_id: str,
     ip: str,
 ) -> Organization:
+    if not scope.whole_org:
+        raise AppError(errors.OUT_OF_SCOPE)  # the settings hold for the whole organisation
     organization = await session.get(Organization, scope.org_id)
     assert organization is not None
     organization.settings = {**(organization.settings or {}), **changes}
@@ -720,6 +748,13 @@ async def define_custom_field(
     actor_id: str,
     ip: str,
 ) -> CustomFieldDefinition:
+    clash = await session.execute(
+        select(CustomFieldDefinition.id).where(
+            CustomFieldDefinition.org_id == scope.org_id, CustomFieldDefinition.key == key
+        )
+    )
+    if clash.first() is not None:
+        raise AppError(errors.CUSTOM_FIELD_TAKEN)
     definition = CustomFieldDefinition(org_id=scope.org_id, key=key, label=label)
     session.add(definition)
     await session.flush()
@@ -736,7 +771,7 @@ async def _audit(
     action: str,
     object_type: str,
     object_id: str,
-    actor_id: str,
+    actor_id: str | None,
     ip: str,
     detail: dict[str, Any] | None = None,
 ) -> None:

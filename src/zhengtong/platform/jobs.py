@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 JOB_ALREADY_FINISHED = error_code(
     "jobs.already_finished",
     409,
-    "任务已结束ï¼无法取消",
+    "任务已结束，无法取消",
     "The job has already finished and cannot be cancelled",
 )
 

@@ -73,7 +73,8 @@ export function JobProgress({
     status === "failed" || status === "cancelled" ? "exception" : status === "succeeded" ? "success" : "active";
   const total = job?.progress.total;
   const counts = job && job.progress.done > 0 ? (total ? `${job.progress.done}/${total}` : String(job.progress.done)) : null;
-  const line = error ?? (status === "failed" && job?.error) ?? [t(`job.${status}`), job?.progress.message, counts].filter(Boolean).join(" · ");
+  const line =
+    error ?? (status === "failed" && job?.error ? job.error : null) ?? [t(`job.${status}`), job?.progress.message, counts].filter(Boolean).join(" · ");
   return (
     <Space orientation="vertical" style={{ width: "100%" }} data-testid="job-progress" data-status={status}>
       <Progress percent={status === "succeeded" ? 100 : percent} status={progressStatus} />
