@@ -430,15 +430,15 @@ async def test_every_bad_row_is_reported_and_nothing_is_imported(
     assert report[0] == ["行号", *HEADERS, "错误原因"]
     reasons = {int(row[0]): row[-1] for row in report[1:]}
     assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
-    assert reasons[3] == "手机号*: 文件中有多行使用同一手机号 (3, 4)"
-    assert reasons[6] == "工号: 文件中有多行使用同一工号 (5, 6)"
-    assert reasons[7] == "手机号*: 手机号码格式不正确"
-    assert reasons[8] == "姓名*: 必填项为空"
-    assert reasons[9] == "姓名*: 公式单元格不被接受"
+    assert reasons[3] == "手机号*：文件中有多行使用同一手机号（3, 4）"
+    assert reasons[6] == "工号：文件中有多行使用同一工号（5, 6）"
+    assert reasons[7] == "手机号*：手机号码格式不正确"
+    assert reasons[8] == "姓名*：必填项为空"
+    assert reasons[9] == "姓名*：公式单元格不被接受"
     assert reasons[10] == (
-        "是否部门主管: 请填写“是”或“否”;组织邮箱: 邮箱格式不正确;入职日期: 日期格式不正确，应为 YYYY-MM-DD"
+        "是否部门主管：请填写“是”或“否”；组织邮箱：邮箱格式不正确；入职日期：日期格式不正确，应为 YYYY-MM-DD"
     )
-    assert reasons[11] == "职务: 内容超过长度上限 (100)"
+    assert reasons[11] == "职务：内容超过长度上限（100）"
     row_9 = next(row for row in report if row[0] == "9")
     assert row_9[1] == '\'=HYPERLINK("http://x")'  # the original value, neutralised for spreadsheets
 
@@ -463,7 +463,7 @@ async def test_skip_invalid_rows_imports_the_valid_ones(
     assert {"坏一", "坏二"}.isdisjoint(await _members_by_name(context, admin.org_id))
     assert await count_departments(context, admin.org_id) == departments
     reasons = {int(row[0]): row[-1] for row in (await _error_rows(client, job_id))[1:]}
-    assert reasons == {3: "手机号*: 手机号码格式不正确", 5: "部门: 部门不存在 (不存在的处)"}
+    assert reasons == {3: "手机号*：手机号码格式不正确", 5: "部门：部门不存在（不存在的处）"}
 
 
 async def test_unknown_departments_are_row_errors_when_creating_them_is_off(
@@ -477,7 +477,7 @@ async def test_unknown_departments_are_row_errors_when_creating_them_is_off(
     )
 
     assert (result["failed"], result["departments_created"]) == (1, 0)
-    assert (await _error_rows(client, job_id))[1][-1] == "部门: 部门不存在 (新处/新科)"
+    assert (await _error_rows(client, job_id))[1][-1] == "部门：部门不存在（新处/新科）"
 
 
 async def test_job_number_of_someone_with_another_mobile_is_refused(
@@ -490,7 +490,7 @@ async def test_job_number_of_someone_with_another_mobile_is_refused(
     )
 
     assert (result["failed"], result["applied"]) == (1, False)
-    assert (await _error_rows(client, job_id))[1][-1] == "工号: 该工号已属于使用其他手机号的成员"
+    assert (await _error_rows(client, job_id))[1][-1] == "工号：该工号已属于使用其他手机号的成员"
 
 
 async def test_error_report_in_english_and_as_xlsx(
@@ -505,7 +505,7 @@ async def test_error_report_in_english_and_as_xlsx(
         ["Row", *HEADERS, "Errors"],
         ["2", "坏", "123", *[""] * 9, "Mobile*: This is not a valid mobile number"],
     ]
-    assert read_xlsx(xlsx.content)[1][-1] == "手机号*: 手机号码格式不正确"
+    assert read_xlsx(xlsx.content)[1][-1] == "手机号*：手机号码格式不正确"
 
 
 async def test_error_report_is_stored_encrypted_and_only_its_owner_reads_it(
@@ -595,10 +595,10 @@ async def test_sub_admin_imports_only_within_their_departments(
     assert await _department_paths(context, members["老王"].id) == ["信息化处"]
     reasons = {int(row[0]): row[-1] for row in (await _error_rows(sub_client, job_id))[1:]}
     assert reasons == {
-        3: "部门: 超出您的管理范围 (信息化处)",
-        4: f"部门: 超出您的管理范围 ({ORG})",
-        5: "手机号*: 超出您的管理范围",
-        6: "部门: 超出您的管理范围 (新处/新科)",
+        3: "部门：超出您的管理范围（信息化处）",
+        4: f"部门：超出您的管理范围（{ORG}）",
+        5: "手机号*：超出您的管理范围",
+        6: "部门：超出您的管理范围（新处/新科）",
     }
 
 
@@ -676,11 +676,11 @@ async def test_progress_is_reported_while_validating_and_applying(
     assert [event["job_id"] for event in progress] == [job_id] * len(progress)
     messages = [event["message"] for event in progress]
     assert sum(message.startswith("正在读取") for message in messages) == 3
-    assert "校验完成:5 行有效，0 行有误" in messages
+    assert "校验完成：5 行有效，0 行有误" in messages
     assert [message for message in messages if message.startswith("正在导入")] == [
-        "正在导入:2/5 行",
-        "正在导入:4/5 行",
-        "正在导入:5/5 行",
+        "正在导入：2/5 行",
+        "正在导入：4/5 行",
+        "正在导入：5/5 行",
     ]
     assert [event["done"] for event in progress] == sorted(event["done"] for event in progress)
     assert (progress[-1]["percent"], progress[-1]["total"]) == (100, 10)

@@ -51,10 +51,10 @@ SHEET_TITLE = "通讯录"
 FileFormat = Literal["xlsx", "csv"]
 
 TEMPLATE_NOTES = (
-    "带 * 的列必填;其余列留空时，已有成员的该项保持不变。",
-    "成员按工号匹配，没有工号时按手机号匹配;已存在的成员会被更新，其余成员会被新增。",
-    "部门填写从根部门以下的路径，如“办公室/综合科”;多个部门用分号(; 或 ;)分隔。",
-    "是否部门主管、隐藏手机号填写“是”或“否”;入职日期格式为 YYYY-MM-DD。",
+    "带 * 的列必填；其余列留空时，已有成员的该项保持不变。",
+    "成员按工号匹配，没有工号时按手机号匹配；已存在的成员会被更新，其余成员会被新增。",
+    "部门填写从根部门以下的路径，如“办公室/综合科”；多个部门用分号（; 或 ；）分隔。",
+    "是否部门主管、隐藏手机号填写“是”或“否”；入职日期格式为 YYYY-MM-DD。",
     "不接受公式单元格。",
 )
 
@@ -121,13 +121,16 @@ async def import_template(session: AsyncSession, scope: AdminScope, file_format:
 
 # Error report -------------------------------------------------------------------------------
 def _reasons(errors: Sequence[dict[str, str]], language: str) -> str:
+    """Reasons such as 手机号*：手机号码格式不正确；工号：… (in English: "Mobile*: …; Job number: …")."""
     codes = all_error_codes()
+    colon, separator, brackets = (": ", "; ", "()") if language == "en" else ("：", "；", "（）")
     reasons = []
     for error in errors:
         column = error["column_en"] if language == "en" else error["column"]
-        reason = f"{column}: {codes[error['code']].message(language)}"
-        reasons.append(f"{reason} ({error['detail']})" if error["detail"] else reason)
-    return "; ".join(reasons) if language == "en" else ";".join(reasons)
+        reason = f"{column}{colon}{codes[error['code']].message(language)}"
+        detail = f"{brackets[0]}{error['detail']}{brackets[1]}" if error["detail"] else ""
+        reasons.append(reason + detail)
+    return separator.join(reasons)
 
 
 def render_error_report(report: dict[str, Any], file_format: FileFormat, language: str) -> FileDownload:
@@ -265,7 +268,7 @@ async def run_export(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]
         async with job.transaction() as session:
             batch = membership_ids[start : start + EXPORT_BATCH]
             rows.extend(await _export_rows(session, context, batch, columns, tree))
-        await job.report_progress(len(rows), len(membership_ids), f"正在导出:{len(rows)} 行")
+        await job.report_progress(len(rows), len(membership_ids), f"正在导出：{len(rows)} 行")
     headers = [column.header for column in columns]
     content = await asyncio.to_thread(xlsx_bytes, headers, rows)
     await store_sealed(context, organization, export_key(organization.id, job.job_id), content)

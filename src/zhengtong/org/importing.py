@@ -74,13 +74,13 @@ MAX_UNPACKED_XLSX_BYTES = 1 << 30  # refuses zip bombs before openpyxl unpacks a
 BAD_FILE = error_code(
     "org.import_bad_file",
     422,
-    "文件无法读取:请上传 xlsx 或 csv 格式的表格",
+    "文件无法读取：请上传 xlsx 或 csv 格式的表格",
     "The file cannot be read: upload an xlsx or csv spreadsheet",
 )
 BAD_ENCODING = error_code(
     "org.import_bad_encoding",
     422,
-    "无法识别 CSV 文件的编码:请保存为 UTF-8 或 GBK/GB18030 编码",
+    "无法识别 CSV 文件的编码：请保存为 UTF-8 或 GBK/GB18030 编码",
     "The CSV file's encoding is not recognised: save it as UTF-8 or GBK/GB18030",
 )
 EMPTY_FILE = error_code(
@@ -124,7 +124,7 @@ ROW_BAD_EMAIL = error_code(
 ROW_BAD_DEPARTMENT = error_code(
     "org.import_row_bad_department",
     422,
-    "部门名称过长(最多 100 个字符)",
+    "部门名称过长（最多 100 个字符）",
     "A department name is too long (100 characters at most)",
 )
 ROW_UNKNOWN_DEPARTMENT = error_code(
@@ -1063,7 +1063,9 @@ async def read_rows(
         rows.extend(chunk)
         if len(rows) > MAX_ROWS:
             raise AppError(TOO_MANY_ROWS, {"limit": MAX_ROWS})
-        await progress(len(rows), 2 * max(len(rows), sheet.estimated_rows), f"正在读取:已读取 {len(rows)} 行")
+        await progress(
+            len(rows), 2 * max(len(rows), sheet.estimated_rows), f"正在读取：已读取 {len(rows)} 行"
+        )
     if not rows:
         raise AppError(EMPTY_FILE)
     flag_duplicates(rows)
@@ -1121,7 +1123,7 @@ class _ImportRun:
         valid = [row for row in rows if not row.errors]
         self.counts.failed = len(rows) - len(valid)
         await self.progress(
-            len(rows), 2 * len(rows), f"校验完成:{len(valid)} 行有效，{self.counts.failed} 行有误"
+            len(rows), 2 * len(rows), f"校验完成：{len(valid)} 行有效，{self.counts.failed} 行有误"
         )
         if self.counts.failed:
             report = orjson.dumps(error_report(layout, rows))
@@ -1143,7 +1145,7 @@ class _ImportRun:
                 await apply_rows(session, self.job.context.keyring, org_id, tree, batch, self.counts)
             applied += len(batch)
             done = total_rows + total_rows * applied // len(valid)
-            await self.progress(done, 2 * total_rows, f"正在导入:{applied}/{len(valid)} 行")
+            await self.progress(done, 2 * total_rows, f"正在导入：{applied}/{len(valid)} 行")
 
 
 async def _audit_import(
