@@ -12,12 +12,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 import phonenumbers
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.caller import Caller
@@ -26,6 +27,7 @@ from zhengtong.core.context import AppContext
 from zhengtong.core.crypto import Keyring
 from zhengtong.core.db import after_commit
 from zhengtong.core.errors import CSRF_FAILED, NOT_FOUND, AppError
+from zhengtong.core.ids import new_id
 from zhengtong.core.netaddr import truncate_ip
 from zhengtong.identity import errors
 from zhengtong.identity.models import (
@@ -84,10 +86,13 @@ def mobile_index(keyring: Keyring, e164: str) -> bytes:
     return keyring.blind_index("mobile", e164)
 
 
+def _mobile_aad(account_id: str) -> bytes:
+    # Binds the ciphertext to its account: copied into another row it does not decrypt.
+    return b"account-mobile:" + account_id.encode()
+
+
 def decrypt_mobile(keyring: Keyring, account: Account) -> str:
-    return keyring.platform.decrypt_text(
-        account.mobile_encrypted, aad=b"account-mobile:" + account.id.encode()
-    )
+    return keyring.platform.decrypt_text(account.mobile_encrypted, aad=_mobile_aad(account.id))
 
 
 # Accounts ------------------------------------------------------------------------------------
@@ -105,10 +110,33 @@ async def get_or_create_account(session: AsyncSession, keyring: Keyring, mobile:
     account = Account(mobile_index=mobile_index(keyring, e164), mobile_encrypted=b"")
     session.add(account)
     await session.flush()  # assigns the id the ciphertext is bound to
-    account.mobile_encrypted = keyring.platform.encrypt_text(
-        e164, aad=b"account-mobile:" + account.id.encode()
-    )
+    account.mobile_encrypted = keyring.platform.encrypt_text(e164, aad=_mobile_aad(account.id))
     return account, True
+
+
+def new_account_row(keyring: Keyring, e164: str) -> dict[str, Any]:
+    """An account as `get_or_create_account` opens it, as a row for a multi-row insert (bulk
+    import); insert the rows with `insert_account_rows`."""
+    account_id = new_id()
+    return {
+        "id": account_id,
+        "mobile_index": mobile_index(keyring, e164),
+        "mobile_encrypted": keyring.platform.encrypt_text(e164, aad=_mobile_aad(account_id)),
+        "created_at": utcnow(),
+    }
+
+
+async def insert_account_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Account), list(rows))
+
+
+async def account_ids_by_mobile_index(session: AsyncSession, indexes: Sequence[bytes]) -> dict[bytes, str]:
+    """Existing accounts' ids by the blind index of their mobile number (at most 1,000 at a time)."""
+    result = await session.execute(
+        select(Account.mobile_index, Account.id).where(Account.mobile_index.in_(indexes))
+    )
+    return {bytes(index): account_id for index, account_id in result.all()}
 
 
 def _is_locked(account: Account) -> bool:

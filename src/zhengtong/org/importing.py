@@ -45,7 +45,6 @@ from zhengtong.core.errors import NOT_FOUND, AppError, ErrorCode, error_code
 from zhengtong.core.ids import new_id
 from zhengtong.directory import index
 from zhengtong.identity import service as identity
-from zhengtong.identity.models import Account
 from zhengtong.org import errors
 from zhengtong.org.access import AdminScope, admin_scope
 from zhengtong.org.models import (
@@ -736,10 +735,7 @@ async def _account_ids(session: AsyncSession, mobile_indexes: Iterable[bytes]) -
     """Existing accounts by the blind index of their mobile number."""
     found: dict[bytes, str] = {}
     for chunk in _chunks(sorted(set(mobile_indexes)), LOOKUP_CHUNK):
-        result = await session.execute(
-            select(Account.mobile_index, Account.id).where(Account.mobile_index.in_(chunk))
-        )
-        found.update((bytes(mobile_index), account_id) for mobile_index, account_id in result.all())
+        found.update(await identity.account_ids_by_mobile_index(session, chunk))
     return found
 
 
@@ -923,21 +919,6 @@ def _new_profile(row: MemberRow) -> dict[str, Any]:
     }
 
 
-def _new_account(keyring: Keyring, row: MemberRow) -> dict[str, Any]:
-    """An account row as identity.service.get_or_create_account writes it, for multi-row inserts:
-    found by the blind index of the mobile, which is stored encrypted and bound to the account."""
-    assert row.mobile is not None
-    account_id = new_id()
-    return {
-        "id": account_id,
-        "mobile_index": row.mobile_index,
-        "mobile_encrypted": keyring.platform.encrypt_text(
-            row.mobile, aad=b"account-mobile:" + account_id.encode()
-        ),
-        "created_at": utcnow(),
-    }
-
-
 @dataclass
 class _BatchWrites:
     """The multi-row statements one batch of rows turns into."""
@@ -968,7 +949,7 @@ class _BatchWrites:
         self.reindexed.append(Membership(id=membership_id, org_id=org_id, **fields))
 
     async def execute(self, session: AsyncSession) -> None:
-        await insert_rows(session, Account, self.accounts)
+        await identity.insert_account_rows(session, self.accounts)
         await insert_rows(session, Membership, self.memberships)
         if self.profile_updates:
             await session.execute(update(Membership), self.profile_updates)
@@ -985,9 +966,10 @@ def _plan_new_member(
 ) -> None:
     account_id = row.account_id
     if account_id is None:
-        account = _new_account(keyring, row)
+        assert row.mobile is not None
+        account = identity.new_account_row(keyring, row.mobile)
         writes.accounts.append(account)
-        account_id = account["id"]
+        account_id = str(account["id"])
     membership_id = new_id()
     profile = _new_profile(row)
     writes.memberships.append(
