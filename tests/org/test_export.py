@@ -14,12 +14,16 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from helpers import Member, create_member, csrf_headers, login, login_admin, next_mobile
+from zhengtong.core.clock import clock
 from zhengtong.core.config import Settings
 from zhengtong.core.context import AppContext
+from zhengtong.org import exporting
 from zhengtong.org import service as org_service
 from zhengtong.org.access import AdminScope
+from zhengtong.org.jobs import CLEANUP_JOB
 from zhengtong.org.models import AdminGrant, CustomFieldDefinition, MemberRole, Membership
 from zhengtong.platform.audit import AuditEntry
+from zhengtong.platform.jobs import Job, enqueue
 
 ORG = "导出单位"
 
@@ -195,4 +199,35 @@ async def test_members_may_not_export(
     answer = await staff.post("/api/v1/org/export", headers=csrf_headers(staff))
 
     assert answer.status_code == 403 and answer.json()["code"] == "org.admin_required"
-    assert await run_jobs(context) == 0
+    async with context.db.transaction() as session:
+        exports = await session.execute(select(Job.id).where(Job.kind == exporting.EXPORT_JOB))
+        assert exports.first() is None
+
+
+async def test_transfer_files_are_removed_a_week_after_their_job(
+    client: httpx.AsyncClient, context: AppContext, admin: Member
+) -> None:
+    # given an export that finished
+    job_id, _content = await _export(client, context)
+    key = exporting.export_key(admin.org_id, job_id)
+    assert await context.storage.exists(key)
+
+    # when the hourly clean-up runs within the week, then after it
+    async with context.db.transaction() as session:
+        await enqueue(session, kind=CLEANUP_JOB, payload={})
+    await run_jobs(context)
+    kept = await context.storage.exists(key)
+    clock.advance(8 * 24 * 3600)
+    async with context.db.transaction() as session:
+        await enqueue(session, kind=CLEANUP_JOB, payload={})
+    await run_jobs(context)
+
+    # then the file stays a week, then goes, and the download says so plainly
+    assert kept is True
+    assert not await context.storage.exists(key)
+    async with context.db.transaction() as session:
+        finished = await session.get(Job, job_id)
+        assert finished is not None and finished.result is not None
+        assert finished.result["files_removed"] is True
+    gone = await client.get(f"/api/v1/org/export/{job_id}/download")
+    assert (gone.status_code, gone.json()["code"]) == (410, "org.transfer_file_removed")

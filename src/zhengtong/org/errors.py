@@ -82,3 +82,9 @@ DUTIES_SEPARATED = error_code(
     "三员分立：系统、安全、审计职责须由不同人员担任，每人只能担任一种",
     "System, security and audit duties are held by different people: one duty per person",
 )
+TRANSFER_FILE_REMOVED = error_code(
+    "org.transfer_file_removed",
+    410,
+    "文件已按规定在任务结束一周后删除，请重新导出",
+    "The file was removed a week after its job ended; run the export again",
+)

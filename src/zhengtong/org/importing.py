@@ -259,6 +259,8 @@ async def store_sealed(context: AppContext, organization: Organization, key: str
 
 
 async def load_sealed(context: AppContext, organization: Organization, key: str) -> bytes:
+    if not await context.storage.exists(key):
+        raise AppError(errors.TRANSFER_FILE_REMOVED)  # removed a week after its job (org.jobs)
     sealed = await context.storage.get(key)
     return _org_cipher(context, organization).decrypt(sealed, aad=key.encode())
 
