@@ -120,7 +120,7 @@ class Server:
         raise AssertionError(f"no SMS to {mobile} in the outbox after {timeout}s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _build_client_if_missing()
     data_dir = tmp_path_factory.mktemp("zt-e2e") / "var"
@@ -186,7 +186,9 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path, ti
 
 
 # The browser -----------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
+# Package scope: Playwright's synchronous API keeps an event loop running in this thread while it
+# is open, which the asyncio tests of other packages cannot share; it closes as the package ends.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: run scripts/install-browser.sh")
