@@ -46,6 +46,7 @@ from zhengtong.core.ids import new_id
 from zhengtong.directory import index
 from zhengtong.identity import service as identity
 from zhengtong.org import errors
+from zhengtong.org import service as org_service
 from zhengtong.org.access import AdminScope, admin_scope
 from zhengtong.org.models import (
     AdminDuty,
@@ -197,16 +198,10 @@ FIXED_COLUMNS = (
 )
 CUSTOM_FIELD_LIMIT = 200
 
-# The membership's own columns an import sets (seats and custom fields are handled apart).
-PROFILE_FIELDS = (
-    "name",
-    "job_number",
-    "title",
-    "org_email",
-    "office_phone",
-    "work_place",
-    "hired_date",
-    "hide_mobile",
+# The membership's own columns an import sets: the profile's, but for those the template has no
+# column for (manager, executive mode) and custom fields (handled apart).
+PROFILE_FIELDS = tuple(
+    name for name in org_service.PROFILE_FIELDS if name not in ("manager_id", "executive", "custom_fields")
 )
 _INDEXED_FIELDS = frozenset({"name", "job_number", "title"})  # what the search tokens are made of
 # What an existing member is matched and compared by (not the whole row: 100,000 of them are read).
