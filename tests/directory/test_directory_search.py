@@ -112,3 +112,16 @@ async def test_search_query_must_not_be_empty(make_org: MakeOrg) -> None:
 
     assert empty.status_code == 422
     assert blank.json() == {"members": [], "departments": []}
+
+
+async def test_search_results_name_the_departments(make_org: MakeOrg) -> None:
+    # given
+    org = await people(make_org)
+    viewer = await org.client("查询人")
+
+    # when
+    answer = await viewer.get(f"{API}/search", params={"q": "章杉"})
+
+    # then the member is shown with where they sit
+    [member] = answer.json()["members"]
+    assert (member["name"], member["department_names"]) == ("章杉", ["网络安全科"])

@@ -96,3 +96,20 @@ async def test_malformed_totp_code_is_refused(client: httpx.AsyncClient, context
     answer = await client.post("/api/v1/auth/totp/verify", json={"code": "abc"}, headers=csrf_headers(client))
     assert answer.status_code == 422 and answer.json()["code"] == "request.invalid"
     assert answer.json()["detail"][0]["field"] == "code"
+
+
+async def test_the_refusal_says_which_second_factor_step_is_owed(
+    client: httpx.AsyncClient, context: AppContext, make_client
+) -> None:  # type: ignore[no-untyped-def]
+    admin = await create_member(context, role=MemberRole.MAIN_ADMIN)
+    await login(client, context, admin.mobile)
+    setup = await client.get("/api/v1/me")
+    assert setup.json()["detail"] == {"stage": "setup"}
+    secret = (await client.post("/api/v1/auth/totp/setup", headers=csrf_headers(client))).json()["secret"]
+    await client.post(
+        "/api/v1/auth/totp/enable", json={"code": pyotp.TOTP(secret).now()}, headers=csrf_headers(client)
+    )
+    again = make_client()
+    await login(again, context, admin.mobile)
+    verify = await again.get("/api/v1/me")
+    assert (verify.status_code, verify.json()["detail"]) == (403, {"stage": "verify"})

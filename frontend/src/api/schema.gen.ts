@@ -1334,6 +1334,8 @@ export interface components {
         MemberBrief: {
             /** Avatar Key */
             avatar_key: string | null;
+            /** Department Names */
+            department_names?: string[];
             /** Id */
             id: string;
             /** Is Head */

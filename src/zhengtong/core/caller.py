@@ -13,3 +13,4 @@ class Caller:
     role: str | None  # their role there
     second_factor_done: bool
     via_cookie: bool
+    second_factor_stage: str | None = None  # "verify" or "setup" while the second factor is owed

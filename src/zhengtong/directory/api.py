@@ -23,6 +23,7 @@ def _brief(summary: service.MemberSummary) -> schemas.MemberBrief:
         title=summary.title,
         is_head=summary.is_head,
         avatar_key=member.avatar_key,
+        department_names=list(summary.departments),
     )
 
 

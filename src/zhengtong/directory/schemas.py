@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pydantic import Field
+
 from zhengtong.core.schemas import OutputSchema
 
 
@@ -32,6 +34,7 @@ class MemberBrief(OutputSchema):
     title: str
     is_head: bool
     avatar_key: str | None
+    department_names: list[str] = Field(default_factory=list)  # filled in search results
 
 
 class MemberListPage(OutputSchema):

@@ -98,6 +98,7 @@ class MemberSummary:
     membership: Membership
     title: str  # the title held in the department being listed, else the member's main title
     is_head: bool
+    departments: tuple[str, ...] = ()  # in search results: the departments the viewer may see
 
 
 async def department_members(
@@ -308,9 +309,28 @@ async def search(
         .join(top, top.c.membership_id == Membership.id)
         .order_by(top.c.rank, func.length(top.c.name), top.c.name, top.c.membership_id)
     )
-    members = [MemberSummary(m, m.title, False) for m in rows.scalars().all()]
+    found = list(rows.scalars().all())
+    seats = await _visible_department_names(session, viewer, [m.id for m in found])
+    members = [MemberSummary(m, m.title, False, seats.get(m.id, ())) for m in found]
     departments = await _search_departments(session, viewer, query.strip(), limit)
     return SearchResult(members, departments)
+
+
+async def _visible_department_names(
+    session: AsyncSession, viewer: Viewer, membership_ids: Sequence[str]
+) -> dict[str, tuple[str, ...]]:
+    """Each member's departments that the viewer may see, in the member's own order."""
+    rows = await session.execute(
+        select(MemberDepartment.membership_id, Department.name, Department.path)
+        .join(Department, Department.id == MemberDepartment.department_id)
+        .where(MemberDepartment.membership_id.in_(membership_ids))
+        .order_by(MemberDepartment.sort_order)
+    )
+    names: dict[str, list[str]] = defaultdict(list)
+    for membership_id, name, path in rows.all():
+        if viewer.path_visible(path) or membership_id == viewer.membership_id:
+            names[membership_id].append(name)
+    return {membership_id: tuple(found) for membership_id, found in names.items()}
 
 
 def _hidden_token_ranks(viewer: Viewer) -> list[ColumnElement[bool]]:

@@ -549,7 +549,16 @@ async def authenticate(
         role=role,
         second_factor_done=auth_session.second_factor_done,
         via_cookie=via_cookie,
+        second_factor_stage=None
+        if auth_session.second_factor_done
+        else await _second_factor_stage(session, auth_session.account_id),
     )
+
+
+async def _second_factor_stage(session: AsyncSession, account_id: str) -> str:
+    """What a half-logged-in caller still owes: "verify" a code, or "setup" an authenticator."""
+    account = await session.get(Account, account_id)
+    return "verify" if account is not None and account.totp_enabled else "setup"
 
 
 async def _own_session(session: AsyncSession, caller: Caller, session_id: str) -> AuthSession:

@@ -48,7 +48,7 @@ async def require_caller(caller: Annotated[Caller, Depends(caller_any_stage)]) -
     from zhengtong.identity.errors import SECOND_FACTOR_REQUIRED
 
     if not caller.second_factor_done:
-        raise AppError(SECOND_FACTOR_REQUIRED)
+        raise AppError(SECOND_FACTOR_REQUIRED, {"stage": caller.second_factor_stage})
     return caller
 
 

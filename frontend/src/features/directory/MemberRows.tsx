@@ -8,6 +8,11 @@ import { avatarColour, avatarText, type MemberBrief } from "./model";
 
 const PAGE = 50;
 
+/** The title, and in search results the departments too: "科员 · 网络安全科". */
+function subtitle(member: MemberBrief): string {
+  return [member.title, ...(member.department_names ?? [])].filter(Boolean).join(" · ");
+}
+
 export function MemberRow({ member, onOpen, active }: { member: MemberBrief; onOpen: (id: string) => void; active?: boolean }) {
   const t = useT();
   return (
@@ -30,7 +35,7 @@ export function MemberRow({ member, onOpen, active }: { member: MemberBrief; onO
             </Tag>
           )}
         </span>
-        {member.title && <span className="zt-dir-row-sub">{member.title}</span>}
+        {subtitle(member) && <span className="zt-dir-row-sub">{subtitle(member)}</span>}
       </span>
       <RightOutlined className="zt-dir-row-arrow" />
     </button>
