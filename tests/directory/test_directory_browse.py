@@ -90,13 +90,21 @@ async def test_department_members_heads_first_in_pages(make_org: MakeOrg) -> Non
     assert first.json() == {
         "total": 4,
         "items": [
-            {"id": org.members["张三"], "name": "张三", "title": "科长", "is_head": True, "avatar_key": None},
+            {
+                "id": org.members["张三"],
+                "name": "张三",
+                "title": "科长",
+                "is_head": True,
+                "avatar_key": None,
+                "department_names": [],  # only search results name departments
+            },
             {
                 "id": org.members["李四"],
                 "name": "李四",
                 "title": "科员",
                 "is_head": False,
                 "avatar_key": None,
+                "department_names": [],
             },
         ],
     }
