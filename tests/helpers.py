@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pyotp
@@ -13,6 +15,7 @@ from zhengtong.directory import index
 from zhengtong.identity import service as identity
 from zhengtong.org import service as org_service
 from zhengtong.org.models import MemberDepartment, MemberRole
+from zhengtong.platform.eventlog import Listener
 from zhengtong.platform.notify import read_outbox
 
 _mobiles = itertools.count(13900000000)
@@ -102,3 +105,10 @@ async def login_admin(client: httpx.AsyncClient, context: AppContext, mobile: st
     )
     assert enabled.status_code == 200, enabled.text
     return secret
+
+
+async def next_event(listener: Listener) -> dict[str, Any]:
+    """The next event a listener of the event log receives (within two seconds)."""
+    delivery = await asyncio.wait_for(listener.get(), 2)
+    assert delivery is not None, "the listener overflowed"
+    return delivery.event

@@ -15,7 +15,6 @@ import websockets
 
 from helpers import create_member, login
 from zhengtong.core.context import AppContext
-from zhengtong.realtime import account_channel
 
 
 def _free_port() -> int:
@@ -50,16 +49,24 @@ async def test_socket_forwards_events_of_the_account(context: AppContext, live_u
     account_id, token = await _session_cookie(context, live_url)
     headers = {"Cookie": f"zt_session={token}", "Origin": f"http://{live_url}"}
     async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as socket_:
+        hello = json.loads(await socket_.recv())
+        assert hello["type"] == "hello" and hello["resync"] is False
         await socket_.send(json.dumps({"type": "ping"}))
         assert json.loads(await socket_.recv()) == {"type": "pong"}
-        await context.bus.publish(account_channel(account_id), {"type": "job.progress", "done": 1})
-        await context.bus.publish(account_channel("someone-else"), {"type": "job.progress", "done": 9})
-        assert json.loads(await asyncio.wait_for(socket_.recv(), 5)) == {"type": "job.progress", "done": 1}
+        await context.events.transient([account_id], {"type": "job.progress", "done": 1})
+        await context.events.transient(["someone-else"], {"type": "job.progress", "done": 9})
+        await context.events.append([account_id], {"type": "note", "n": 1})
+        frames = [json.loads(await asyncio.wait_for(socket_.recv(), 5)) for _ in range(2)]
+        assert frames == [
+            {"type": "event", "seq": 0, "event": {"type": "job.progress", "done": 1}},
+            {"type": "event", "seq": hello["seq"] + 1, "event": {"type": "note", "n": 1}},
+        ]
 
 
 async def test_socket_accepts_a_bearer_token_in_the_query(context: AppContext, live_url: str) -> None:
     _account_id, token = await _session_cookie(context, live_url)
     async with websockets.connect(f"ws://{live_url}/api/v1/ws?token={token}") as socket_:
+        assert json.loads(await socket_.recv())["type"] == "hello"
         await socket_.send(json.dumps({"type": "ping"}))
         assert json.loads(await socket_.recv()) == {"type": "pong"}
 

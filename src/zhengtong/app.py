@@ -27,6 +27,7 @@ def domain_routers() -> list[APIRouter]:
     """Each domain's router, mounted under /api/v1. New domains add theirs here."""
     from zhengtong.directory.api import router as directory_router
     from zhengtong.identity.api import router as identity_router
+    from zhengtong.im.api import router as im_router
     from zhengtong.org.api import router as org_router
     from zhengtong.org.invite_api import router as invite_router
     from zhengtong.org.transfer_api import router as transfer_router
@@ -39,6 +40,7 @@ def domain_routers() -> list[APIRouter]:
         invite_router,
         transfer_router,
         directory_router,
+        im_router,
         jobs_router,
         scim_token_router,
     ]

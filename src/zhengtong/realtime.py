@@ -1,6 +1,19 @@
-"""WebSocket endpoint: each connected client hears the events published for its account
-(job progress now; messages, read receipts and presence arrive with the IM issue, which adds
-per-user sequence numbers and resume)."""
+"""WebSocket endpoint: each connected client hears its person's event stream.
+
+Protocol (every frame is a JSON object with a "type"):
+- The client connects to /api/v1/ws, optionally with `?epoch=E&since=N`: the stream epoch and the
+  last sequence number it has seen.
+- The server answers `{"type": "hello", "epoch", "seq", "resync"}`. With `resync: false` it then
+  sends every event after N, so the client has missed nothing; with `resync: true` the events are
+  gone (or the epoch changed) and the client refetches its state over the REST API. A client
+  that connects without `since` loads its state itself and hears what follows.
+- Events arrive as `{"type": "event", "seq", "event"}`; seq is 0 for transient ones (typing,
+  job progress), which are never replayed. A later `{"type": "resync", "epoch", "seq"}` means the
+  stream was lost while connected (Redis lost its data): refetch, then carry on from `seq`.
+- The client sends `{"type": "ping"}` at least every 60 seconds and gets `{"type": "pong"}`; a
+  client silent for longer is disconnected. `{"type": "typing", "conversation_id"}` tells the
+  other members of a conversation that the person is typing.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +24,19 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from zhengtong.core.caller import Caller
 from zhengtong.core.context import AppContext
 from zhengtong.identity import service as identity
+from zhengtong.im import realtime_actions
+from zhengtong.platform.eventlog import Delivery, EventLog, Listener
 from zhengtong.web.auth import SESSION_COOKIE
 
 router = APIRouter(tags=["realtime"])
 
 POLICY_VIOLATION = 1008
-
-
-def account_channel(account_id: str) -> str:
-    return f"account:{account_id}"
+TRY_AGAIN_LATER = 1013
+IDLE_TIMEOUT_SECONDS = 90
+STREAM_CHECK = "stream.check"
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -33,7 +48,7 @@ def _same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc == websocket.headers.get("host", "")
 
 
-async def _authenticate(websocket: WebSocket, context: AppContext) -> str | None:
+async def _authenticate(websocket: WebSocket, context: AppContext) -> Caller | None:
     token = websocket.query_params.get("token")
     via_cookie = token is None
     token = token or websocket.cookies.get(SESSION_COOKIE)
@@ -43,36 +58,108 @@ async def _authenticate(websocket: WebSocket, context: AppContext) -> str | None
         caller = await identity.authenticate(session, context, token, via_cookie=via_cookie)
     if caller is None or not caller.second_factor_done:
         return None
-    return caller.account_id
+    return caller
+
+
+def _resume_point(websocket: WebSocket) -> tuple[str | None, int | None]:
+    since = websocket.query_params.get("since")
+    epoch = websocket.query_params.get("epoch")
+    return epoch, int(since) if since is not None and since.isdigit() else None
 
 
 @router.websocket("/ws")
 async def events_socket(websocket: WebSocket) -> None:
     context: AppContext = websocket.app.state.context
-    account_id = await _authenticate(websocket, context)
-    if account_id is None:
+    caller = await _authenticate(websocket, context)
+    if caller is None:
         await websocket.close(code=POLICY_VIOLATION)
         return
     await websocket.accept()
-    async with context.bus.subscribe(account_channel(account_id)) as events:
-        forward = asyncio.create_task(_forward(websocket, events))
+    client_epoch, since = _resume_point(websocket)
+    async with context.events.listen(caller.account_id) as listener:
+        stream = _StreamWriter(websocket, context.events, listener)
+        await stream.start(client_epoch, since)
+        forward = asyncio.create_task(stream.forward())
         try:
-            await _answer_pings(websocket)
-        except WebSocketDisconnect:
+            await _read_client(websocket, context, caller)
+        except (WebSocketDisconnect, TimeoutError):
             pass
         finally:
             forward.cancel()
-            with suppress(asyncio.CancelledError):
+            with suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await forward
+    with suppress(RuntimeError):
+        await websocket.close()
 
 
-async def _forward(websocket: WebSocket, events: Any) -> None:
-    async for event in events:
-        await websocket.send_json(event)
+class _StreamWriter:
+    """Sends one person's stream to one socket in order, each sequenced event exactly once:
+    duplicates (from the overlap of replay and live delivery) are skipped, gaps are filled from
+    the retained stream or answered with resync."""
+
+    def __init__(self, websocket: WebSocket, events: EventLog, listener: Listener) -> None:
+        self.websocket = websocket
+        self.events = events
+        self.listener = listener
+        self.epoch = ""
+        self.last = 0
+
+    async def start(self, client_epoch: str | None, since: int | None) -> None:
+        backlog = await self.events.backlog(self.listener.account_id, client_epoch, since)
+        self.epoch, self.last = backlog.epoch, backlog.head
+        await self.websocket.send_json(
+            {"type": "hello", "epoch": backlog.epoch, "seq": backlog.head, "resync": backlog.resync}
+        )
+        for delivery in backlog.events:
+            await self._send(delivery)
+
+    async def forward(self) -> None:
+        while True:
+            delivery = await self.listener.get()
+            if delivery is None:  # this socket fell too far behind: the client will resume
+                await self.websocket.close(code=TRY_AGAIN_LATER)
+                return
+            await self._handle(delivery)
+
+    async def _handle(self, delivery: Delivery) -> None:
+        if delivery.seq == 0:
+            if delivery.event.get("type") == STREAM_CHECK:
+                await self._catch_up()
+            else:
+                await self._send(delivery)
+        elif delivery.epoch != self.epoch:
+            await self._resync()
+        elif delivery.seq == self.last + 1:
+            await self._send(delivery)
+        elif delivery.seq > self.last + 1:
+            await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        backlog = await self.events.backlog(self.listener.account_id, self.epoch, self.last)
+        if backlog.resync:
+            await self._resync()
+            return
+        for delivery in backlog.events:
+            await self._send(delivery)
+
+    async def _resync(self) -> None:
+        backlog = await self.events.backlog(self.listener.account_id, None, None)
+        self.epoch, self.last = backlog.epoch, backlog.head
+        await self.websocket.send_json({"type": "resync", "epoch": backlog.epoch, "seq": backlog.head})
+
+    async def _send(self, delivery: Delivery) -> None:
+        await self.websocket.send_json({"type": "event", "seq": delivery.seq, "event": delivery.event})
+        if delivery.seq:
+            self.last = delivery.seq
 
 
-async def _answer_pings(websocket: WebSocket) -> None:
+async def _read_client(websocket: WebSocket, context: AppContext, caller: Caller) -> None:
     while True:
-        message = await websocket.receive_json()
-        if isinstance(message, dict) and message.get("type") == "ping":
+        message: Any = await asyncio.wait_for(websocket.receive_json(), IDLE_TIMEOUT_SECONDS)
+        if not isinstance(message, dict):
+            continue
+        kind = message.get("type")
+        if kind == "ping":
             await websocket.send_json({"type": "pong"})
+        elif kind == "typing" and isinstance(message.get("conversation_id"), str):
+            await realtime_actions.typing(context, caller, message["conversation_id"])

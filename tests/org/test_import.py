@@ -3,7 +3,6 @@ idempotent upsert, error reports, scopes, progress."""
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 from datetime import date, datetime
 from typing import Any
@@ -14,7 +13,7 @@ from fixtures.directory_files import HEADERS, csv_file, member_row, read_csv, re
 from fixtures.transfer import count_departments, count_members, import_file, job, run_jobs, upload
 from sqlalchemy import select
 
-from helpers import Member, create_member, csrf_headers, login, login_admin, next_mobile
+from helpers import Member, create_member, csrf_headers, login, login_admin, next_event, next_mobile
 from zhengtong.core.config import Settings
 from zhengtong.core.context import AppContext
 from zhengtong.directory.models import MemberSearchToken
@@ -669,11 +668,11 @@ async def test_progress_is_reported_while_validating_and_applying(
     rows = [member_row(f"进度{n}", next_mobile()) for n in range(5)]
     job_id = (await upload(client, csv_file(rows))).json()["job_id"]
 
-    async with context.bus.subscribe(f"account:{admin.account_id}") as events:
+    async with context.events.listen(admin.account_id) as listener:
         await run_jobs(context)
         received: list[dict[str, Any]] = []
         while not received or received[-1]["type"] != "job.finished":
-            received.append(await asyncio.wait_for(anext(events), timeout=2))
+            received.append(await next_event(listener))
 
     progress = [event for event in received if event["type"] == "job.progress"]
     assert [event["job_id"] for event in progress] == [job_id] * len(progress)

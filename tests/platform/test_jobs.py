@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from helpers import Member, create_member
+from helpers import Member, create_member, next_event
 from zhengtong.core.clock import clock, utcnow
 from zhengtong.core.config import Settings
 from zhengtong.core.context import AppContext, build_context
@@ -215,9 +215,9 @@ async def test_progress_is_stored_and_published_to_the_owner(context: AppContext
         return {"rows": 200}
 
     job_id = await _enqueue(context, "import", owner_account_id=owner.account_id)
-    async with context.bus.subscribe(f"account:{owner.account_id}") as events:
+    async with context.events.listen(owner.account_id) as listener:
         await JobRunner(context).run_until_idle()
-        received = [await asyncio.wait_for(anext(events), timeout=1) for _ in range(3)]
+        received = [await next_event(listener) for _ in range(3)]
 
     assert progress_in_database == [(50, 200, "已导入 50 行")]
     progress = {"type": "job.progress", "job_id": job_id, "kind": "import", "total": 200}

@@ -293,6 +293,443 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/im/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Conversations */
+        get: operations["im-list_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/direct": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open Direct */
+        post: operations["im-open_direct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create Group */
+        post: operations["im-create_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/synced": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ensure Synced Group
+         * @description An admin creates the department group of a department, or the all-staff group.
+         */
+        post: operations["im-ensure_synced_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Conversation */
+        get: operations["im-get_conversation"];
+        put?: never;
+        post?: never;
+        /** Disband */
+        delete: operations["im-disband"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/announcement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Announcement */
+        put: operations["im-set_announcement"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/files/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload File */
+        post: operations["im-upload_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set Personal Flags */
+        patch: operations["im-set_personal_flags"];
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Members */
+        get: operations["im-list_members"];
+        put?: never;
+        /** Add Members */
+        post: operations["im-add_members"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/members/{membership_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Member */
+        delete: operations["im-remove_member"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/members/{membership_id}/mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Mute Member */
+        put: operations["im-mute_member"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/members/{membership_id}/rank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Rank */
+        put: operations["im-set_rank"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** History */
+        get: operations["im-history"];
+        put?: never;
+        /** Send Message */
+        post: operations["im-send_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/pins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pinned Messages */
+        get: operations["im-pinned_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark Read */
+        post: operations["im-mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Group Settings */
+        patch: operations["im-update_group_settings"];
+        trace?: never;
+    };
+    "/api/v1/im/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download File */
+        get: operations["im-download_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/forward": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Forward */
+        post: operations["im-forward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/messages/{message_id}/pin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Pin */
+        put: operations["im-pin"];
+        post?: never;
+        /** Unpin */
+        delete: operations["im-unpin"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/messages/{message_id}/reactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Toggle Reaction */
+        post: operations["im-toggle_reaction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/messages/{message_id}/reads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read List */
+        get: operations["im-read_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/messages/{message_id}/recall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Recall */
+        post: operations["im-recall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Policy
+         * @description Every member may read the policy (the client needs to know whether receipts are on).
+         */
+        get: operations["im-get_policy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Policy */
+        patch: operations["im-update_policy"];
+        trace?: never;
+    };
+    "/api/v1/im/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Preferences */
+        get: operations["im-get_preferences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Preferences */
+        patch: operations["im-update_preferences"];
+        trace?: never;
+    };
+    "/api/v1/im/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search Messages */
+        get: operations["im-search_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{job_id}": {
         parameters: {
             query?: never;
@@ -981,6 +1418,11 @@ export interface components {
             /** Role */
             role: string;
         };
+        /** AnnouncementIn */
+        AnnouncementIn: {
+            /** Text */
+            text: string;
+        };
         /** AuditEntryRead */
         AuditEntryRead: {
             /** Action */
@@ -1014,6 +1456,17 @@ export interface components {
             /** Items */
             items: components["schemas"]["AuditEntryRead"][];
         };
+        /** Body_im-upload_file */
+        "Body_im-upload_file": {
+            /** File */
+            file: string;
+            /**
+             * Kind
+             * @default file
+             * @enum {string}
+             */
+            kind: "text" | "markdown" | "image" | "file" | "voice" | "video";
+        };
         /** Body_org-upload_import */
         "Body_org-upload_import": {
             /**
@@ -1025,6 +1478,87 @@ export interface components {
             file: string;
             /** @default all_or_nothing */
             mode: components["schemas"]["ImportMode"];
+        };
+        /** ChatPolicyIn */
+        ChatPolicyIn: {
+            /** Max Group Members */
+            max_group_members?: number | null;
+            /** Read Receipts */
+            read_receipts?: ("on" | "opt_out" | "off") | null;
+            /** Recall Window Minutes */
+            recall_window_minutes?: number | null;
+        };
+        /** ChatPolicyRead */
+        ChatPolicyRead: {
+            /** Max Group Members */
+            max_group_members: number;
+            /** Read Receipts */
+            read_receipts: string;
+            /** Recall Window Minutes */
+            recall_window_minutes: number;
+        };
+        /** ConversationList */
+        ConversationList: {
+            /** Items */
+            items: components["schemas"]["ConversationRead"][];
+            /** Total Unread */
+            total_unread: number;
+        };
+        /** ConversationMemberRead */
+        ConversationMemberRead: {
+            /** Avatar Key */
+            avatar_key: string | null;
+            /** Membership Id */
+            membership_id: string;
+            /** Muted Until */
+            muted_until: string | null;
+            /** Name */
+            name: string;
+            /** Rank */
+            rank: string;
+        };
+        /** ConversationMembers */
+        ConversationMembers: {
+            /** Hidden Count */
+            hidden_count: number;
+            /** Items */
+            items: components["schemas"]["ConversationMemberRead"][];
+        };
+        /** ConversationRead */
+        ConversationRead: {
+            /** Announcement */
+            announcement: string | null;
+            /** Department Id */
+            department_id: string | null;
+            /** Do Not Disturb */
+            do_not_disturb: boolean;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Last Message At */
+            last_message_at: string | null;
+            /** Last Seq */
+            last_seq: number;
+            /** Member Count */
+            member_count: number;
+            /** Muted Until */
+            muted_until: string | null;
+            /** Peer Membership Id */
+            peer_membership_id: string | null;
+            /** Pinned */
+            pinned: boolean;
+            /** Rank */
+            rank: string;
+            /** Read Seq */
+            read_seq: number;
+            settings: components["schemas"]["GroupSettingsRead"] | null;
+            /** Title */
+            title: string;
+            /** Unread */
+            unread: number;
+            /** Visible After Seq */
+            visible_after_seq: number;
         };
         /** CustomFieldIn */
         CustomFieldIn: {
@@ -1108,11 +1642,67 @@ export interface components {
             /** Sort Order */
             sort_order?: number | null;
         };
+        /** DirectIn */
+        DirectIn: {
+            /** Membership Id */
+            membership_id: string;
+            /** Via Group Id */
+            via_group_id?: string | null;
+        };
         /** DirectoryTree */
         DirectoryTree: {
             /** Departments */
             departments: components["schemas"]["DepartmentNodeRead"][];
             watermark: components["schemas"]["Watermark"];
+        };
+        /** FileRead */
+        FileRead: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Has Thumbnail
+             * @default false
+             */
+            has_thumbnail: boolean;
+            /** Height */
+            height?: number | null;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Width */
+            width?: number | null;
+        };
+        /** ForwardIn */
+        ForwardIn: {
+            /**
+             * Merged
+             * @default false
+             */
+            merged: boolean;
+            /** Message Ids */
+            message_ids: string[];
+            /** Target Conversation Ids */
+            target_conversation_ids: string[];
+        };
+        /** ForwardedItem */
+        ForwardedItem: {
+            attachment?: components["schemas"]["FileRead"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Kind */
+            kind: string;
+            /** Sender Name */
+            sender_name: string;
+            /** Text */
+            text: string;
         };
         /** GrantIn */
         GrantIn: {
@@ -1125,6 +1715,60 @@ export interface components {
             duty: "system" | "security" | "audit";
             /** Functions */
             functions?: string[];
+        };
+        /** GroupIn */
+        GroupIn: {
+            /** Member Ids */
+            member_ids?: string[];
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+        };
+        /** GroupSettingsIn */
+        GroupSettingsIn: {
+            /** Forbid Private Chat */
+            forbid_private_chat?: boolean | null;
+            /** History Visible Count */
+            history_visible_count?: number | null;
+            /** Join Approval */
+            join_approval?: boolean | null;
+            /** Max Members */
+            max_members?: number | null;
+            /** Mention All Admins Only */
+            mention_all_admins_only?: boolean | null;
+            /** Mute All */
+            mute_all?: boolean | null;
+            /** Name */
+            name?: string | null;
+            /** Only Owner Manages */
+            only_owner_manages?: boolean | null;
+            /** Searchable */
+            searchable?: boolean | null;
+        };
+        /** GroupSettingsRead */
+        GroupSettingsRead: {
+            /** Forbid Private Chat */
+            forbid_private_chat: boolean;
+            /** History Visible Count */
+            history_visible_count: number | null;
+            /** Join Approval */
+            join_approval: boolean;
+            /** Max Members */
+            max_members: number;
+            /** Mention All Admins Only */
+            mention_all_admins_only: boolean;
+            /** Mute All */
+            mute_all: boolean;
+            /** Name */
+            name: string;
+            /** Only Owner Manages */
+            only_owner_manages: boolean;
+            /** Owner Membership Id */
+            owner_membership_id: string | null;
+            /** Searchable */
+            searchable: boolean;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1457,10 +2101,111 @@ export interface components {
             /** Work Place */
             work_place?: string | null;
         };
+        /** MembersIn */
+        MembersIn: {
+            /** Member Ids */
+            member_ids: string[];
+        };
+        /** MessageIn */
+        MessageIn: {
+            /** Client Msg Id */
+            client_msg_id?: string | null;
+            /** File Id */
+            file_id?: string | null;
+            /**
+             * Kind
+             * @default text
+             * @enum {string}
+             */
+            kind: "text" | "markdown" | "image" | "file" | "voice" | "video";
+            /**
+             * Mention All
+             * @default false
+             */
+            mention_all: boolean;
+            /** Mentions */
+            mentions?: string[];
+            /** Reply To Id */
+            reply_to_id?: string | null;
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+        };
+        /** MessagePage */
+        MessagePage: {
+            /** Has More Before */
+            has_more_before: boolean;
+            /** Items */
+            items: components["schemas"]["MessageRead"][];
+            /** Visible After Seq */
+            visible_after_seq: number;
+        };
+        /** MessageRead */
+        MessageRead: {
+            attachment?: components["schemas"]["FileRead"] | null;
+            /** Client Msg Id */
+            client_msg_id?: string | null;
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Items */
+            items?: components["schemas"]["ForwardedItem"][];
+            /** Kind */
+            kind: string;
+            /**
+             * Mention All
+             * @default false
+             */
+            mention_all: boolean;
+            /** Mentions */
+            mentions?: string[];
+            /**
+             * Pinned
+             * @default false
+             */
+            pinned: boolean;
+            quote?: components["schemas"]["QuoteRead"] | null;
+            /** Reactions */
+            reactions?: {
+                [key: string]: string[];
+            };
+            /**
+             * Recalled
+             * @default false
+             */
+            recalled: boolean;
+            /** Sender Membership Id */
+            sender_membership_id: string | null;
+            /** Sender Name */
+            sender_name: string;
+            /** Seq */
+            seq: number;
+            system?: components["schemas"]["SystemNote"] | null;
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+            /** Unread Count */
+            unread_count?: number | null;
+        };
         /** MobileRead */
         MobileRead: {
             /** Mobile */
             mobile: string;
+        };
+        /** MuteIn */
+        MuteIn: {
+            /** Minutes */
+            minutes: number;
         };
         /** OrgSettingsIn */
         OrgSettingsIn: {
@@ -1528,6 +2273,41 @@ export interface components {
             /** New Password */
             new_password: string;
         };
+        /** PersonalFlagsIn */
+        PersonalFlagsIn: {
+            /** Do Not Disturb */
+            do_not_disturb?: boolean | null;
+            /** Pinned */
+            pinned?: boolean | null;
+        };
+        /** PreferencesIn */
+        PreferencesIn: {
+            /** Hide Read Status */
+            hide_read_status?: boolean | null;
+            /** Quiet End */
+            quiet_end?: string | null;
+            /** Quiet Hours Enabled */
+            quiet_hours_enabled?: boolean | null;
+            /** Quiet Start */
+            quiet_start?: string | null;
+            /** Timezone */
+            timezone?: string | null;
+        };
+        /** PreferencesRead */
+        PreferencesRead: {
+            /** Hide Read Status */
+            hide_read_status: boolean;
+            /** In Quiet Hours */
+            in_quiet_hours: boolean;
+            /** Quiet End */
+            quiet_end: string;
+            /** Quiet Hours Enabled */
+            quiet_hours_enabled: boolean;
+            /** Quiet Start */
+            quiet_start: string;
+            /** Timezone */
+            timezone: string;
+        };
         /** QrConfirmIn */
         QrConfirmIn: {
             /** Approve */
@@ -1566,6 +2346,51 @@ export interface components {
         QrTextIn: {
             /** Qr Text */
             qr_text: string;
+        };
+        /** QuoteRead */
+        QuoteRead: {
+            /** Excerpt */
+            excerpt: string;
+            /** Message Id */
+            message_id: string;
+            /**
+             * Recalled
+             * @default false
+             */
+            recalled: boolean;
+            /** Sender Name */
+            sender_name: string;
+        };
+        /** RankIn */
+        RankIn: {
+            /**
+             * Rank
+             * @enum {string}
+             */
+            rank: "owner" | "admin" | "member";
+        };
+        /** ReactionIn */
+        ReactionIn: {
+            /** Emoji */
+            emoji: string;
+        };
+        /** ReadIn */
+        ReadIn: {
+            /** Seq */
+            seq: number;
+        };
+        /** ReadListRead */
+        ReadListRead: {
+            /** Hidden Count */
+            hidden_count: number;
+            /** Names */
+            names: {
+                [key: string]: string;
+            };
+            /** Read */
+            read: string[];
+            /** Unread */
+            unread: string[];
         };
         /** RoleCreate */
         RoleCreate: {
@@ -1621,12 +2446,25 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
         };
+        /** SearchHit */
+        SearchHit: {
+            /** Conversation Id */
+            conversation_id: string;
+            /** Conversation Title */
+            conversation_title: string;
+            message: components["schemas"]["MessageRead"];
+        };
         /** SearchRead */
         SearchRead: {
             /** Departments */
             departments: components["schemas"]["DepartmentHit"][];
             /** Members */
             members: components["schemas"]["MemberBrief"][];
+        };
+        /** SearchResults */
+        SearchResults: {
+            /** Items */
+            items: components["schemas"]["SearchHit"][];
         };
         /** SeatIn */
         SeatIn: {
@@ -1692,6 +2530,20 @@ export interface components {
         SwitchOrgIn: {
             /** Org Id */
             org_id: string;
+        };
+        /** SyncedGroupIn */
+        SyncedGroupIn: {
+            /** Department Id */
+            department_id?: string | null;
+        };
+        /** SystemNote */
+        SystemNote: {
+            /** Action */
+            action: string;
+            /** Actor Name */
+            actor_name: string;
+            /** Names */
+            names: string[];
         };
         /** TokenCreateIn */
         TokenCreateIn: {
@@ -2283,6 +3135,989 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DirectoryTree"];
+                };
+            };
+        };
+    };
+    "im-list_conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+        };
+    };
+    "im-open_direct": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DirectIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-create_group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-ensure_synced_group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SyncedGroupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-get_conversation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-disband": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-set_announcement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnnouncementIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-upload_file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_im-upload_file"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-set_personal_flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonalFlagsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-list_members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationMembers"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-add_members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-remove_member": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-mute_member": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-set_rank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RankIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-history": {
+        parameters: {
+            query?: {
+                before_seq?: number | null;
+                after_seq?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-send_message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-pinned_messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-mark_read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-update_group_settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-download_file": {
+        parameters: {
+            query?: {
+                thumbnail?: boolean;
+            };
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-forward": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForwardIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-pin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-unpin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-toggle_reaction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReactionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-read_list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadListRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-recall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-get_policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatPolicyRead"];
+                };
+            };
+        };
+    };
+    "im-update_policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatPolicyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatPolicyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-get_preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesRead"];
+                };
+            };
+        };
+    };
+    "im-update_preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-search_messages": {
+        parameters: {
+            query: {
+                q: string;
+                conversation_id?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

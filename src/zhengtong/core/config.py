@@ -30,6 +30,7 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024  # endpoints whose path ends in /upload
     run_jobs_in_process: bool = True
     session_days: int = 30
+    chat_sends_per_minute: int = 120  # per person, against flooding
     log_level: str = "info"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -72,6 +73,7 @@ _ENV_NAMES = {
     "ZT_PUBLIC_URL": "public_url",
     "ZT_MAX_BODY_BYTES": "max_body_bytes",
     "ZT_MAX_UPLOAD_BYTES": "max_upload_bytes",
+    "ZT_CHAT_SENDS_PER_MINUTE": "chat_sends_per_minute",
     "ZT_RUN_JOBS_IN_PROCESS": "run_jobs_in_process",
     "ZT_SESSION_DAYS": "session_days",
     "ZT_LOG_LEVEL": "log_level",

@@ -9,6 +9,7 @@ from typing import Any
 from zhengtong.core import crypto
 from zhengtong.core.config import Settings
 from zhengtong.core.db import Database
+from zhengtong.platform.eventlog import EventLog, InProcessEventLog
 from zhengtong.platform.events import EventBus, InProcessBus
 from zhengtong.platform.notify import OutboxProvider, SmsProvider
 from zhengtong.platform.ratelimit import InProcessRateLimiter, RateLimiter
@@ -23,6 +24,7 @@ class AppContext:
     db: Database
     keyring: crypto.Keyring
     bus: EventBus
+    events: EventLog  # per-user sequenced streams for clients (see platform.eventlog)
     limiter: RateLimiter
     storage: Storage
     sms: SmsProvider
@@ -30,17 +32,18 @@ class AppContext:
 
     async def close(self) -> None:
         await self.bus.close()
+        await self.events.close()
         await self.limiter.close()
         await self.db.dispose()
 
 
-def _redis_parts(settings: Settings) -> tuple[EventBus, RateLimiter]:
+def _redis_parts(settings: Settings) -> tuple[EventBus, EventLog, RateLimiter]:
     if not settings.redis_url:
-        return InProcessBus(), InProcessRateLimiter()
-    from zhengtong.platform.redis_backends import RedisBus, RedisRateLimiter
+        return InProcessBus(), InProcessEventLog(), InProcessRateLimiter()
+    from zhengtong.platform.redis_backends import RedisBus, RedisEventLog, RedisRateLimiter
 
-    prefix = settings.redis_prefix
-    return RedisBus(settings.redis_url, prefix), RedisRateLimiter(settings.redis_url, prefix)
+    url, prefix = settings.redis_url, settings.redis_prefix
+    return RedisBus(url, prefix), RedisEventLog(url, prefix), RedisRateLimiter(url, prefix)
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -50,12 +53,13 @@ def build_context(settings: Settings) -> AppContext:
     master_key = crypto.load_master_key(settings.master_key, settings.data_dir)
     if settings.environment == "production" and settings.sms_provider == "outbox":
         raise RuntimeError("the outbox SMS provider is for development; configure a carrier in production")
-    bus, limiter = _redis_parts(settings)
+    bus, events, limiter = _redis_parts(settings)
     return AppContext(
         settings=settings,
         db=Database(settings.resolved_database_url),
         keyring=crypto.Keyring(master_key, national=settings.national_crypto),
         bus=bus,
+        events=events,
         limiter=limiter,
         storage=LocalStorage(settings.files_dir),
         sms=OutboxProvider(settings.outbox_path),

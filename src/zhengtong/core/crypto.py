@@ -62,6 +62,8 @@ class FieldCipher:
         # SM4 takes 128-bit keys; derive one of its own rather than reuse the AES key's bytes.
         self._sm4_key = HKDF(algorithm=hashes.SHA256(), length=16, salt=None, info=b"sm4-gcm").derive(key)
         self._algorithm = ALG_SM4_GCM if national else ALG_AES_256_GCM
+        self._national = national
+        self._mac_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"keyed-hash").derive(key)
 
     def encrypt(self, plaintext: bytes, aad: bytes = b"") -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
@@ -89,6 +91,13 @@ class FieldCipher:
 
     def decrypt_text(self, token: bytes, aad: bytes = b"") -> str:
         return self.decrypt(token, aad).decode()
+
+    def keyed_hash(self, purpose: str, data: bytes, length: int = 16) -> bytes:
+        """A keyed hash under this key (HMAC-SM3 in national mode): lets an index match values
+        without holding them, and becomes meaningless when the key is destroyed."""
+        mac = HMAC(self._mac_key, hashes.SM3() if self._national else hashes.SHA256())
+        mac.update(purpose.encode() + b"\x00" + data)
+        return mac.finalize()[:length]
 
 
 class Keyring:

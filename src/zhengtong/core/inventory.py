@@ -29,6 +29,9 @@ class Action(StrEnum):
     DELETE = "delete"
     ANONYMISE = "anonymise"
     RETAIN = "retain"  # kept for `days` under `legal_basis`, then deleted
+    # The organisation's business record (messages a person wrote at work): it stays when the
+    # person leaves, with the author shown as a removed member, and goes with the organisation.
+    ORGANISATION_RECORD = "organisation_record"
     NONE = "none"  # not personal data: follows its row
 
 
@@ -45,6 +48,7 @@ class Lifecycle:
 
 DELETE = Lifecycle(Action.DELETE)
 ANONYMISE = Lifecycle(Action.ANONYMISE)
+ORGANISATION_RECORD = Lifecycle(Action.ORGANISATION_RECORD)
 
 
 def retain(days: int, legal_basis: str) -> Lifecycle:

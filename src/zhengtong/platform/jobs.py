@@ -53,7 +53,7 @@ from zhengtong.core.db import Base, CreatedAtMixin, IdMixin, UtcDateTime, after_
 from zhengtong.core.errors import NOT_FOUND, AppError, error_code
 from zhengtong.core.ids import new_id
 from zhengtong.core.inventory import DELETE, NOT_PERSONAL, DataClass, personal
-from zhengtong.platform.events import publish_after_commit
+from zhengtong.platform.eventlog import transient_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -278,10 +278,6 @@ async def _update_owned(session: AsyncSession, job_id: str, worker_id: str, **va
     return updated is not None
 
 
-def _account_channel(account_id: str) -> str:
-    return f"account:{account_id}"
-
-
 class JobContext:
     """What a handler gets besides its payload: the platform, who the job is for, and progress."""
 
@@ -322,9 +318,7 @@ class JobContext:
                     "percent": progress_percent(done, total),
                     "message": message,
                 }
-                publish_after_commit(
-                    session, self.context.bus, _account_channel(self.owner_account_id), event
-                )
+                transient_after_commit(session, self.context.events, [self.owner_account_id], event)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -515,7 +509,7 @@ class JobRunner:
             )
             if owned and job.owner_account_id:
                 event = {"type": "job.finished", "job_id": job.id, "kind": job.kind, "status": status.value}
-                publish_after_commit(session, self.context.bus, _account_channel(job.owner_account_id), event)
+                transient_after_commit(session, self.context.events, [job.owner_account_id], event)
 
     async def _record_failure(self, job: Job, error: Exception) -> None:
         error_text = f"{type(error).__name__}: {error}"[:_ERROR_TEXT_LIMIT]

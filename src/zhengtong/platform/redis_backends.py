@@ -8,9 +8,11 @@ is lost to it, so subscribers treat events as hints and fetch the state they des
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,6 +24,14 @@ from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from zhengtong.platform.eventlog import (
+    RETAINED_EVENTS,
+    Backlog,
+    Delivery,
+    Listener,
+    LocalListeners,
+    backlog_from,
+)
 from zhengtong.platform.ratelimit import Verdict
 
 log = logging.getLogger(__name__)
@@ -54,10 +64,13 @@ class _RedisSubscription:
     reconnects and subscribes again, waiting longer after each failed attempt, for as long as it
     takes: a subscriber outlives a Redis restart."""
 
-    def __init__(self, client: Redis, names: list[str]) -> None:
+    def __init__(
+        self, client: Redis, names: list[str], on_reconnect: Callable[[], None] | None = None
+    ) -> None:
         self._client = client
         self._names = names
         self._pubsub: PubSub | None = None
+        self._on_reconnect = on_reconnect
 
     async def open(self) -> None:
         """Subscribes, and returns once Redis has confirmed it: nothing published after this is missed."""
@@ -87,10 +100,13 @@ class _RedisSubscription:
             await asyncio.sleep(delay)
             try:
                 await self.open()
-                return
             except _CONNECTION_ERRORS as error:
                 delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
                 log.warning("event bus: Redis unreachable (%s); next attempt in %.2fs", error, delay)
+                continue
+            if self._on_reconnect is not None:
+                self._on_reconnect()  # whatever was published during the gap was missed
+            return
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         return self
@@ -182,3 +198,165 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+# Numbers, stores and publishes one event for all its recipients, atomically. ARGV: prefix, event
+# JSON, retained length, log lifetime in seconds, an epoch to use if none exists yet, then the
+# recipients' account ids. Heads live in one hash; each person's log is a stream whose entry ids
+# are their sequence numbers. Returns the epoch.
+_APPEND_SCRIPT = """
+local prefix = ARGV[1]
+redis.call('SET', prefix .. 'ev:epoch', ARGV[5], 'NX')
+local epoch = redis.call('GET', prefix .. 'ev:epoch')
+local targets = {}
+for i = 6, #ARGV do
+  local account = ARGV[i]
+  local seq = redis.call('HINCRBY', prefix .. 'ev:head', account, 1)
+  local stream = prefix .. 'ev:log:' .. account
+  redis.call('XADD', stream, 'MAXLEN', '~', ARGV[3], seq .. '-1', 'e', ARGV[2])
+  redis.call('EXPIRE', stream, ARGV[4])
+  targets[#targets + 1] = '"' .. account .. '":' .. seq
+end
+redis.call('PUBLISH', prefix .. 'ev:fanout',
+  '{"epoch":"' .. epoch .. '","event":' .. ARGV[2] .. ',"targets":{' .. table.concat(targets, ',') .. '}}')
+return epoch
+"""
+_LOG_LIFETIME_SECONDS = 7 * 24 * 3600
+
+
+class RedisEventLog:
+    """Per-user event streams in Redis, shared by every server process. One script call per event
+    (whatever the number of recipients) and one pub/sub message, which each process fans out to
+    the connections it holds.
+
+    When Redis is unreachable, events wait in order in this process and go out once it is back:
+    delivery pauses, nothing is dropped. If Redis lost its data the epoch changes and clients
+    resync from the database."""
+
+    def __init__(self, url: str, prefix: str = "zt:") -> None:
+        self.prefix = prefix
+        self._redis = Redis.from_url(url, retry=_command_retry(), client_name=f"{prefix}eventlog")
+        self._subscriber = Redis.from_url(
+            url,
+            retry=Retry(NoBackoff(), 0),
+            client_name=f"{prefix}eventlog-fanout",
+            socket_keepalive=True,
+            socket_keepalive_options=_KEEPALIVE_OPTIONS,
+        )
+        self._append = self._redis.register_script(_APPEND_SCRIPT)
+        self._listeners = LocalListeners()
+        self._pending: list[tuple[list[str], bytes]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._dispatcher_ready = asyncio.Lock()
+
+    # -- sending
+
+    async def append(self, account_ids: Sequence[str], event: dict[str, Any]) -> None:
+        if not account_ids:
+            return
+        item = (list(account_ids), orjson.dumps(event))
+        if self._pending or not await self._try_append(*item):
+            self._pending.append(item)
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.create_task(self._flush_pending())
+
+    async def _try_append(self, account_ids: list[str], event_json: bytes) -> bool:
+        try:
+            await self._append(
+                args=[
+                    self.prefix,
+                    event_json,
+                    RETAINED_EVENTS,
+                    _LOG_LIFETIME_SECONDS,
+                    secrets.token_hex(8),
+                    *account_ids,
+                ]
+            )
+        except _CONNECTION_ERRORS as error:
+            log.warning("event log: Redis unreachable (%s); holding events until it is back", error)
+            return False
+        return True
+
+    async def _flush_pending(self) -> None:
+        delay = _FIRST_BACKOFF_SECONDS
+        while self._pending:
+            if await self._try_append(*self._pending[0]):
+                self._pending.pop(0)
+                delay = _FIRST_BACKOFF_SECONDS
+            else:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+
+    async def transient(self, account_ids: Sequence[str], event: dict[str, Any]) -> None:
+        message = {"epoch": "", "event": event, "targets": dict.fromkeys(account_ids, 0)}
+        # Transient by definition: typing and progress are not worth waiting for.
+        with contextlib.suppress(*_CONNECTION_ERRORS):
+            await self._redis.publish(self.prefix + "ev:fanout", orjson.dumps(message))
+
+    # -- receiving
+
+    @asynccontextmanager
+    async def listen(self, account_id: str) -> AsyncIterator[Listener]:
+        await self._ensure_dispatcher()
+        listener = Listener(account_id)
+        self._listeners.add(listener)
+        try:
+            yield listener
+        finally:
+            self._listeners.remove(listener)
+
+    async def _ensure_dispatcher(self) -> None:
+        async with self._dispatcher_ready:
+            if self._dispatcher is not None and not self._dispatcher.done():
+                return
+            subscription = _RedisSubscription(
+                self._subscriber, [self.prefix + "ev:fanout"], on_reconnect=self._wake_all
+            )
+            await subscription.open()
+            self._dispatcher = asyncio.create_task(self._dispatch(subscription))
+
+    async def _dispatch(self, subscription: _RedisSubscription) -> None:
+        try:
+            async for message in subscription:
+                event: dict[str, Any] = message.get("event") or {}
+                epoch = str(message.get("epoch", ""))
+                for account_id, seq in message.get("targets", {}).items():
+                    if self._listeners.connected(account_id):
+                        self._listeners.deliver(account_id, Delivery(int(seq), event, epoch))
+        finally:
+            await subscription.close()
+
+    def _wake_all(self) -> None:
+        """After a gap in the subscription, every connection checks its stream for what it missed."""
+        for account_id in list(self._listeners.by_account):
+            self._listeners.deliver(account_id, Delivery(0, {"type": "stream.check"}, ""))
+
+    async def backlog(self, account_id: str, client_epoch: str | None, since: int | None) -> Backlog:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.prefix + "ev:epoch", secrets.token_hex(8), nx=True)
+            pipe.get(self.prefix + "ev:epoch")
+            pipe.hget(self.prefix + "ev:head", account_id)
+            if since is not None:
+                pipe.xrange(self.prefix + "ev:log:" + account_id, min=f"{since + 1}-0")
+            answers = await pipe.execute()
+        epoch = answers[1].decode()
+        head = int(answers[2] or 0)
+        entries = answers[3] if since is not None else []
+        missed = [
+            Delivery(int(entry_id.decode().split("-")[0]), orjson.loads(fields[b"e"]), epoch)
+            for entry_id, fields in entries
+        ]
+        return backlog_from(epoch, head, missed, client_epoch, since)
+
+    def is_connected(self, account_id: str) -> bool:
+        return self._listeners.connected(account_id)
+
+    async def close(self) -> None:
+        for task in (self._dispatcher, self._flusher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self._redis.aclose()
+        await self._subscriber.aclose()

@@ -1,0 +1,204 @@
+"""Per-user event streams: every event a person receives gets the next number of their own
+sequence, and the recent past is kept so that a client that reconnects receives exactly what it
+missed.
+
+A stream is identified by an epoch: when the retained history is gone (the process restarted
+with the in-process log, or Redis lost its data), the epoch changes and a client that presents an
+old epoch, or a sequence older than what is retained, is told to resync: it refetches state from
+the database, which is where acknowledged messages live. Events are hints; the database is truth.
+
+Transient events (typing, job progress) take no sequence number and are not replayed.
+
+`InProcessEventLog` serves one process; `RedisEventLog` (in redis_backends) lets several server
+processes share streams: one atomic script numbers, stores and publishes an event for all its
+recipients, and every process fans it out to its own connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from zhengtong.core.db import after_commit
+
+# How many sequenced events each person's stream keeps for replay.
+RETAINED_EVENTS = 1000
+# A listener that falls this far behind (a client not reading) is dropped; it reconnects and resumes.
+LISTENER_QUEUE_LIMIT = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a listener receives: a sequenced event (seq > 0) or a transient one (seq == 0), with
+    the epoch of the stream that numbered it."""
+
+    seq: int
+    event: dict[str, Any]
+    epoch: str = ""
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The answer to "what did I miss since `seq`": the events, or resync when they are gone."""
+
+    epoch: str
+    head: int  # the stream's latest sequence number
+    events: list[Delivery]
+    resync: bool
+
+
+class Listener:
+    """One connection's view of one person's stream: a queue of live deliveries."""
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.queue: asyncio.Queue[Delivery | None] = asyncio.Queue()
+        self.overflowed = False
+
+    def put(self, delivery: Delivery) -> None:
+        if self.overflowed:
+            return
+        if self.queue.qsize() >= LISTENER_QUEUE_LIMIT:
+            self.overflowed = True
+            self.queue.put_nowait(None)  # tells the reader to close; the client will resume
+            return
+        self.queue.put_nowait(delivery)
+
+    async def get(self) -> Delivery | None:
+        return await self.queue.get()
+
+
+@dataclass
+class LocalListeners:
+    """The listeners connected to this process, by account."""
+
+    by_account: dict[str, set[Listener]] = field(default_factory=dict)
+
+    def add(self, listener: Listener) -> None:
+        self.by_account.setdefault(listener.account_id, set()).add(listener)
+
+    def remove(self, listener: Listener) -> None:
+        listeners = self.by_account.get(listener.account_id)
+        if listeners is not None:
+            listeners.discard(listener)
+            if not listeners:
+                del self.by_account[listener.account_id]
+
+    def deliver(self, account_id: str, delivery: Delivery) -> None:
+        for listener in self.by_account.get(account_id, ()):
+            listener.put(delivery)
+
+    def connected(self, account_id: str) -> bool:
+        return account_id in self.by_account
+
+
+def backlog_from(
+    epoch: str, head: int, missed: Sequence[Delivery], client_epoch: str | None, since: int | None
+) -> Backlog:
+    """What a client that last saw (`client_epoch`, `since`) missed. `missed` holds the retained
+    events numbered after `since`, oldest first; unless they continue right after `since` up to
+    `head`, something is gone and the client must resync."""
+    if since is None:
+        return Backlog(epoch, head, [], resync=False)  # a fresh client loads state itself
+    if client_epoch != epoch or since > head:
+        return Backlog(epoch, head, [], resync=True)
+    if since == head:
+        return Backlog(epoch, head, [], resync=False)
+    complete = bool(missed) and missed[0].seq == since + 1 and missed[-1].seq == head
+    return Backlog(epoch, head, list(missed) if complete else [], resync=not complete)
+
+
+class EventLog(Protocol):
+    async def append(self, account_ids: Sequence[str], event: dict[str, Any]) -> None:
+        """Gives the event the next sequence number of each recipient's stream and delivers it."""
+        ...
+
+    async def transient(self, account_ids: Sequence[str], event: dict[str, Any]) -> None:
+        """Delivers an event without a sequence number (typing, progress); nothing is kept."""
+        ...
+
+    def listen(self, account_id: str) -> Any:
+        """Async context manager yielding a Listener registered for live deliveries."""
+        ...
+
+    async def backlog(self, account_id: str, client_epoch: str | None, since: int | None) -> Backlog: ...
+
+    def is_connected(self, account_id: str) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class _Stream:
+    head: int = 0
+    retained: deque[Delivery] = field(default_factory=lambda: deque(maxlen=RETAINED_EVENTS))
+
+
+class InProcessEventLog:
+    """Streams held in this process's memory; a restart starts a new epoch."""
+
+    def __init__(self) -> None:
+        self.epoch = secrets.token_hex(8)
+        self._streams: dict[str, _Stream] = {}
+        self._listeners = LocalListeners()
+
+    async def append(self, account_ids: Sequence[str], event: dict[str, Any]) -> None:
+        for account_id in account_ids:
+            stream = self._streams.get(account_id)
+            if stream is None:
+                stream = self._streams[account_id] = _Stream()
+            stream.head += 1
+            delivery = Delivery(stream.head, event, self.epoch)
+            stream.retained.append(delivery)
+            self._listeners.deliver(account_id, delivery)
+
+    async def transient(self, account_ids: Sequence[str], event: dict[str, Any]) -> None:
+        for account_id in account_ids:
+            self._listeners.deliver(account_id, Delivery(0, event, self.epoch))
+
+    @asynccontextmanager
+    async def listen(self, account_id: str) -> AsyncIterator[Listener]:
+        listener = Listener(account_id)
+        self._listeners.add(listener)
+        try:
+            yield listener
+        finally:
+            self._listeners.remove(listener)
+
+    async def backlog(self, account_id: str, client_epoch: str | None, since: int | None) -> Backlog:
+        stream = self._streams.get(account_id) or _Stream()
+        missed = [delivery for delivery in stream.retained if since is not None and delivery.seq > since]
+        return backlog_from(self.epoch, stream.head, missed, client_epoch, since)
+
+    def is_connected(self, account_id: str) -> bool:
+        return self._listeners.connected(account_id)
+
+    async def close(self) -> None:
+        self._streams.clear()
+
+
+def append_after_commit(
+    session: AsyncSession, events: EventLog, account_ids: Sequence[str], event: dict[str, Any]
+) -> None:
+    """Queues a sequenced event that leaves only if the session's transaction commits."""
+
+    async def _append() -> None:
+        await events.append(account_ids, event)
+
+    after_commit(session, _append)
+
+
+def transient_after_commit(
+    session: AsyncSession, events: EventLog, account_ids: Sequence[str], event: dict[str, Any]
+) -> None:
+    async def _send() -> None:
+        await events.transient(account_ids, event)
+
+    after_commit(session, _send)

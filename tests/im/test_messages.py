@@ -1,0 +1,175 @@
+"""Sending, history, read watermarks and the read list, recall, idempotent retries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from chat_world import open_direct, open_group, person
+from sqlalchemy import func, select
+
+from zhengtong.core.clock import clock
+from zhengtong.core.context import AppContext
+from zhengtong.im.models import ConversationMember, Message
+
+
+async def test_direct_chat_send_history_and_unread(context: AppContext, make_client: Any) -> None:
+    zhang = await person(context, make_client, "张三")
+    li = await person(context, make_client, "李四")
+    conversation_id = await open_direct(zhang, li)
+    assert await open_direct(li, zhang) == conversation_id  # one conversation per pair
+
+    first = await zhang.send(conversation_id, "明天上午九点开会")
+    await zhang.send(conversation_id, "请准时参加")
+    assert first["seq"] == 1 and first["sender_name"] == "张三"
+    assert first["unread_count"] == 1  # 李四 has not read it
+
+    seen_by_li = await li.conversation(conversation_id)
+    assert (seen_by_li["title"], seen_by_li["unread"]) == ("张三", 2)
+    listing = (await li.get("/im/conversations")).json()
+    assert listing["total_unread"] == 2
+
+    page = await li.history(conversation_id)
+    assert [m["text"] for m in page["items"]] == ["明天上午九点开会", "请准时参加"]
+    read = await li.post(f"/im/conversations/{conversation_id}/read", {"seq": 2})
+    assert read.json()["unread"] == 0
+    mine = (await zhang.history(conversation_id))["items"]
+    assert [m["unread_count"] for m in mine] == [0, 0]
+
+
+async def test_read_list_names_who_read_and_who_did_not(context: AppContext, make_client: Any) -> None:
+    owner = await person(context, make_client, "王五")
+    readers = [await person(context, make_client, f"成员{n}") for n in range(3)]
+    group_id = await open_group(owner, *readers)
+    sent = await owner.send(group_id, "请大家确认")
+    assert sent["unread_count"] == 3
+    await readers[0].post(f"/im/conversations/{group_id}/read", {"seq": sent["seq"]})
+
+    answer = await owner.get(f"/im/messages/{sent['id']}/reads")
+    reads = answer.json()
+    assert reads["read"] == [readers[0].id]
+    assert sorted(reads["unread"]) == sorted(r.id for r in readers[1:])
+    assert reads["names"][readers[0].id] == "成员0"
+
+    # Only the sender sees the read list of a message.
+    refused = await readers[0].get(f"/im/messages/{sent['id']}/reads")
+    assert (refused.status_code, refused.json()["code"]) == (403, "im.not_own_message")
+
+
+async def test_watermark_stores_one_row_per_member_whatever_is_read(
+    context: AppContext, make_client: Any
+) -> None:
+    owner = await person(context, make_client, "甲")
+    other = await person(context, make_client, "乙")
+    group_id = await open_group(owner, other)
+    for n in range(20):
+        await owner.send(group_id, f"消息{n}")
+    await other.post(f"/im/conversations/{group_id}/read", {"seq": 999})  # capped at the last message
+    async with context.db.transaction() as session:
+        rows = await session.execute(
+            select(func.count()).where(ConversationMember.conversation_id == group_id)
+        )
+        assert rows.scalar_one() == 2
+    assert (await other.conversation(group_id))["read_seq"] == 21  # 20 messages and the "created" line
+    # A watermark never moves back.
+    await other.post(f"/im/conversations/{group_id}/read", {"seq": 3})
+    assert (await other.conversation(group_id))["read_seq"] == 21
+
+
+async def test_retrying_a_send_with_the_same_client_id_stores_it_once(
+    context: AppContext, make_client: Any
+) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    conversation_id = await open_direct(one, two)
+    first = await one.send(conversation_id, "只发一次", client_msg_id="c-1")
+    again = await one.send(conversation_id, "只发一次", client_msg_id="c-1")
+    assert again["id"] == first["id"] and again["client_msg_id"] == "c-1"
+    async with context.db.transaction() as session:
+        count = await session.execute(select(func.count()).where(Message.conversation_id == conversation_id))
+        assert count.scalar_one() == 1
+
+
+async def test_recall_erases_content_and_respects_the_window(context: AppContext, make_client: Any) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    conversation_id = await open_direct(one, two)
+    sent = await one.send(conversation_id, "发错了")
+    recalled = await one.post(f"/im/messages/{sent['id']}/recall")
+    assert recalled.status_code == 200
+    assert recalled.json()["recalled"] is True and recalled.json()["text"] == ""
+    async with context.db.transaction() as session:
+        stored = await session.get(Message, sent["id"])
+        assert stored is not None and stored.content_sealed is None
+    assert (await one.post(f"/im/messages/{sent['id']}/recall")).json()["code"] == "im.already_recalled"
+
+    old = await one.send(conversation_id, "一天以前")
+    clock.advance(timedelta(hours=25).total_seconds())
+    late = await one.post(f"/im/messages/{old['id']}/recall")
+    assert (late.status_code, late.json()["code"]) == (409, "im.recall_window_passed")
+    other = await two.post(f"/im/messages/{old['id']}/recall")
+    assert other.json()["code"] == "im.recall_not_allowed"
+    assert (await two.history(conversation_id))["items"][-1]["text"] == "一天以前"
+
+
+async def test_group_owner_recalls_anyones_message(context: AppContext, make_client: Any) -> None:
+    owner = await person(context, make_client, "群主")
+    member = await person(context, make_client, "成员")
+    group_id = await open_group(owner, member)
+    sent = await member.send(group_id, "不当言论")
+    clock.advance(timedelta(days=3).total_seconds())
+    assert (await owner.post(f"/im/messages/{sent['id']}/recall")).status_code == 200
+
+
+async def test_bad_messages_get_clear_errors_and_change_nothing(
+    context: AppContext, make_client: Any
+) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    conversation_id = await open_direct(one, two)
+    path = f"/im/conversations/{conversation_id}/messages"
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({"text": "   "}, 422, "im.message_empty"),
+        ({"text": "长" * 5001}, 422, "im.message_too_long"),
+        ({"text": "x", "unknown": 1}, 422, "request.invalid"),
+        ({"kind": "image", "file_id": "01HXXXXXXXXXXXXXXXXXXXXXXX"}, 404, "im.file_not_found"),
+    ]
+    for body, status, code in cases:
+        answer = await one.post(path, body)
+        assert (answer.status_code, answer.json()["code"]) == (status, code), body
+    assert (await one.conversation(conversation_id))["last_seq"] == 0
+
+
+async def test_outsiders_and_other_organisations_cannot_read_or_send(
+    context: AppContext, make_client: Any
+) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    outsider = await person(context, make_client, "丙")
+    stranger = await person(context, make_client, "外单位", org_name="另一单位")
+    conversation_id = await open_direct(one, two)
+    sent = await one.send(conversation_id, "机密")
+    for intruder in (outsider, stranger):
+        for answer in (
+            await intruder.get(f"/im/conversations/{conversation_id}/messages"),
+            await intruder.post(f"/im/conversations/{conversation_id}/messages", {"text": "hi"}),
+            await intruder.post(f"/im/messages/{sent['id']}/recall"),
+            await intruder.get(f"/im/messages/{sent['id']}/reads"),
+        ):
+            assert answer.status_code in (403, 404), answer.text
+    # Another organisation's member is not even a contact.
+    refused = await stranger.post("/im/conversations/direct", {"membership_id": one.id})
+    assert refused.status_code == 404
+    assert (await one.conversation(conversation_id))["last_seq"] == 1
+
+
+async def test_sending_is_rate_limited(context: AppContext, make_client: Any) -> None:
+    context.settings = replace(context.settings, chat_sends_per_minute=3)
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    conversation_id = await open_direct(one, two)
+    for n in range(3):
+        await one.send(conversation_id, str(n))
+    flooded = await one.post(f"/im/conversations/{conversation_id}/messages", {"text": "4"})
+    assert (flooded.status_code, flooded.json()["code"]) == (429, "rate_limited")
