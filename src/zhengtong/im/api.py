@@ -121,17 +121,17 @@ async def create_group(
     return await _read_one(session, context, viewer, conversation.id)
 
 
-@router.post("/im/conversations/synced", response_model=schemas.ConversationRead)
+@router.post("/im/conversations/synced", response_model=schemas.SyncedGroupRead)
 async def ensure_synced_group(
     body: schemas.SyncedGroupIn, caller: CurrentCaller, session: DbSession, context: Context
-) -> schemas.ConversationRead:
-    """An admin creates the department group of a department, or the all-staff group."""
+) -> schemas.SyncedGroupRead:
+    """An admin creates the department group of a department, or the all-staff group (or gets
+    the one that exists); its members then follow the organisation chart."""
     scope = await admin_scope(session, caller, AdminDuty.SYSTEM, "members")
     conversation = await conversations.ensure_synced_group(
         session, context, scope.org_id, department_id=body.department_id, owner_id=scope.membership_id
     )
-    viewer = await _viewer(session, caller)
-    return await _read_one(session, context, viewer, conversation.id)
+    return schemas.SyncedGroupRead.model_validate(conversation)
 
 
 @router.get("/im/conversations/{conversation_id}", response_model=schemas.ConversationRead)

@@ -166,9 +166,10 @@ async def create_group(
     for membership in invited:
         session.add(_seat_row(conversation, membership, MemberRank.MEMBER))
     await _refresh_count(session, conversation)
-    await post_system_message(
+    line = await post_system_message(
         session, context, conversation, "created", actor=me, names=[m.name for m in invited]
     )
+    await _mark_read_up_to(session, conversation.id, [me.id, *(m.id for m in invited)], line.seq)
     return conversation
 
 
@@ -327,7 +328,8 @@ async def list_conversations(session: AsyncSession, viewer: Viewer) -> list[Conv
 
 async def summary_of(session: AsyncSession, viewer: Viewer, conversation_id: str) -> ConversationSummary:
     seat = await seat_of(session, viewer, conversation_id)
-    peers = await _direct_peers(session, viewer, [seat.conversation])
+    direct = [seat.conversation] if seat.conversation.kind == ConversationKind.DIRECT else []
+    peers = await _direct_peers(session, viewer, direct)
     peer = peers.get(conversation_id)
     return ConversationSummary(
         conversation=seat.conversation,
@@ -415,10 +417,27 @@ async def add_members(
     await _refresh_count(session, conversation)
     if joining:
         actor = await session.get(Membership, viewer.membership_id)
-        await post_system_message(
+        line = await post_system_message(
             session, context, conversation, "joined", actor=actor, names=[m.name for m in joining]
         )
+        await _mark_read_up_to(session, conversation.id, [m.id for m in joining], line.seq)
     return conversation
+
+
+async def _mark_read_up_to(
+    session: AsyncSession, conversation_id: str, membership_ids: list[str], seq: int
+) -> None:
+    """The line announcing someone's arrival is not news to them."""
+    await session.execute(
+        update(ConversationMember)
+        .where(
+            ConversationMember.conversation_id == conversation_id,
+            ConversationMember.membership_id.in_(membership_ids),
+            ConversationMember.read_seq < seq,
+        )
+        .values(read_seq=seq)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def remove_member(
@@ -620,3 +639,49 @@ async def _disband(session: AsyncSession, context: AppContext, conversation: Con
         update(Conversation).where(Conversation.id == conversation.id).values(member_count=0)
     )
     conversation_removed(session, context, conversation.id, accounts)
+
+
+async def member_leaving(session: AsyncSession, context: AppContext, membership: Membership) -> None:
+    """A member is leaving the organisation: they leave every conversation, a group they own
+    passes to its longest-serving admin (else member), and an emptied group is disbanded. The
+    line posted says a member left without naming them: the name is theirs, not the group's."""
+    rows = (
+        await session.execute(
+            select(ConversationMember, Conversation)
+            .join(Conversation, Conversation.id == ConversationMember.conversation_id)
+            .where(ConversationMember.membership_id == membership.id, Conversation.disbanded_at.is_(None))
+        )
+    ).all()
+    for seat, conversation in rows:
+        await session.delete(seat)
+        await _refresh_count(session, conversation)
+        if conversation.kind == ConversationKind.DIRECT:
+            continue
+        if seat.rank == MemberRank.OWNER and not await _hand_over(session, conversation):
+            await _disband(session, context, conversation)
+            continue
+        await post_system_message(session, context, conversation, "departed", actor=None, names=[])
+
+
+async def _hand_over(session: AsyncSession, conversation: Conversation) -> bool:
+    successor = (
+        await session.execute(
+            select(ConversationMember)
+            .where(ConversationMember.conversation_id == conversation.id)
+            .order_by((ConversationMember.rank == MemberRank.ADMIN).desc(), ConversationMember.created_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if successor is None:
+        return False
+    successor.rank = MemberRank.OWNER
+    conversation.owner_membership_id = successor.membership_id
+    return True
+
+
+async def department_group_wanted(
+    session: AsyncSession, context: AppContext, department: Department, owner_membership_id: str
+) -> None:
+    await ensure_synced_group(
+        session, context, department.org_id, department_id=department.id, owner_id=owner_membership_id
+    )

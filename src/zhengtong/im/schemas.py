@@ -26,6 +26,14 @@ class SyncedGroupIn(InputSchema):
     department_id: str | None = Field(default=None, max_length=26)  # None: the all-staff group
 
 
+class SyncedGroupRead(OutputSchema):
+    id: str
+    kind: str
+    name: str
+    department_id: str | None
+    member_count: int
+
+
 class MembersIn(InputSchema):
     member_ids: list[str] = Field(min_length=1, max_length=1000)
 

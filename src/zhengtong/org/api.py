@@ -25,7 +25,7 @@ from zhengtong.org.models import (
     Role,
     VisibilityRule,
 )
-from zhengtong.platform import audit
+from zhengtong.platform import audit, hooks
 from zhengtong.web.auth import CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
 
@@ -77,6 +77,8 @@ async def create_department(
         actor_id=caller.account_id,
         ip=ip,
     )
+    if body.chat_group:
+        await hooks.department_group_wanted(session, context, department, scope.membership_id)
     return schemas.DepartmentRead.model_validate(department)
 
 

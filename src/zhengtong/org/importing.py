@@ -58,7 +58,7 @@ from zhengtong.org.models import (
     MemberStatus,
     Organization,
 )
-from zhengtong.platform import audit, jobs
+from zhengtong.platform import audit, hooks, jobs
 from zhengtong.platform.jobs import Job, JobCancelled, JobContext, JobInterrupted, JobStatus
 
 IMPORT_JOB = "org.directory_import"
@@ -1125,6 +1125,8 @@ class _ImportRun:
             applied += len(batch)
             done = total_rows + total_rows * applied // len(valid)
             await self.progress(done, 2 * total_rows, f"正在导入：{applied}/{len(valid)} 行")
+        async with self.job.transaction() as session:
+            await hooks.org_chart_changed(session, self.job.context, org_id)
 
 
 async def _audit_import(

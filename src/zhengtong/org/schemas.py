@@ -16,6 +16,7 @@ class DepartmentCreate(InputSchema):
     parent_id: str = Field(min_length=1, max_length=26)
     name: str = Field(min_length=1, max_length=100)
     sort_order: int = 0
+    chat_group: bool = False  # also create the department group (部门群), which follows the chart
 
 
 class HiddenWhitelist(InputSchema):

@@ -36,7 +36,7 @@ from zhengtong.org.models import (
     Role,
     VisibilityRule,
 )
-from zhengtong.platform import audit
+from zhengtong.platform import audit, hooks
 
 # Organisations ------------------------------------------------------------------------------
 
@@ -237,6 +237,8 @@ async def update_department(
     if changes.hidden_whitelist is not None:
         department.hidden_whitelist = changes.hidden_whitelist
     await session.flush()
+    if changes.parent_id is not None:
+        await hooks.org_chart_changed(session, context, scope.org_id)  # ancestors' groups change
     changed = sorted(key for key, value in vars(changes).items() if value is not None)
     await _audit(
         session,
@@ -296,6 +298,7 @@ async def delete_department(
     await session.execute(delete(VisibilityRule).where(VisibilityRule.department_id == department.id))
     await session.delete(department)
     await session.flush()
+    await hooks.org_chart_changed(session, context, scope.org_id)  # its department group goes
     await _audit(session, context, scope, "org.department_deleted", "department", department.id, actor_id, ip)
 
 
@@ -453,6 +456,7 @@ async def add_member(
     await _apply_profile(session, scope.org_id, membership, profile)
     await _set_seats(session, scope, membership, profile.seats or [])
     await index.reindex_member(session, membership)
+    await hooks.org_chart_changed(session, context, scope.org_id)
     await _audit(session, context, scope, "org.member_added", "member", membership.id, actor_id, ip)
     return membership
 
@@ -474,6 +478,8 @@ async def update_member(
         await _set_seats(session, scope, membership, profile.seats)
     await session.flush()
     await index.reindex_member(session, membership)
+    if profile.seats is not None:
+        await hooks.org_chart_changed(session, context, scope.org_id)
     changed = sorted(name for name in (*PROFILE_FIELDS, "seats") if getattr(profile, name) is not None)
     await _audit(
         session,
@@ -513,6 +519,7 @@ async def remove_member(
         if others.scalar_one() == 0:
             raise AppError(errors.LAST_MAIN_ADMIN)
     account_id = membership.account_id
+    await hooks.member_leaving(session, context, membership)
     await session.execute(
         update(Membership)
         .where(Membership.org_id == scope.org_id, Membership.manager_id == membership.id)
@@ -520,6 +527,7 @@ async def remove_member(
     )
     await session.delete(membership)
     await session.flush()
+    await hooks.org_chart_changed(session, context, scope.org_id)
     await identity.end_sessions_in_org(session, account_id=account_id, org_id=scope.org_id)
     if not await memberships_of(session, account_id):
         await identity.delete_account(session, account_id)

@@ -1,6 +1,7 @@
 """Hooks by which one domain reacts to another's changes inside the same transaction, without
 the first importing the second: the organisation chart changes, and chat groups that follow it
-(department and all-staff groups) update their members."""
+(department and all-staff groups) update their members; a department is created with its group;
+a member is about to be removed, and chat hands their group ownerships on."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.context import AppContext
+from zhengtong.org.models import Department, Membership
 
 ChartListener = Callable[[AsyncSession, AppContext, str], Awaitable[None]]
 _chart_listeners: list[ChartListener] = []
@@ -24,3 +26,37 @@ async def org_chart_changed(session: AsyncSession, context: AppContext, org_id: 
     """Called by the organisation service after members or departments changed."""
     for listener in _chart_listeners:
         await listener(session, context, org_id)
+
+
+MemberListener = Callable[[AsyncSession, AppContext, Membership], Awaitable[None]]
+_leaving_listeners: list[MemberListener] = []
+
+
+def on_member_leaving(listener: MemberListener) -> MemberListener:
+    if listener not in _leaving_listeners:
+        _leaving_listeners.append(listener)
+    return listener
+
+
+async def member_leaving(session: AsyncSession, context: AppContext, membership: Membership) -> None:
+    """Called by the organisation service just before a membership is deleted."""
+    for listener in _leaving_listeners:
+        await listener(session, context, membership)
+
+
+GroupListener = Callable[[AsyncSession, AppContext, Department, str], Awaitable[None]]
+_group_listeners: list[GroupListener] = []
+
+
+def on_department_group_wanted(listener: GroupListener) -> GroupListener:
+    if listener not in _group_listeners:
+        _group_listeners.append(listener)
+    return listener
+
+
+async def department_group_wanted(
+    session: AsyncSession, context: AppContext, department: Department, owner_membership_id: str
+) -> None:
+    """An admin created a department and asked for its chat group along with it."""
+    for listener in _group_listeners:
+        await listener(session, context, department, owner_membership_id)
