@@ -7,12 +7,16 @@ import random
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from zhengtong.core.caller import Caller
 from zhengtong.core.config import Settings
 from zhengtong.core.context import AppContext, build_context
+from zhengtong.directory.visibility import Viewer, viewer_for
 from zhengtong.identity import service as identity
+from zhengtong.im import conversations, messages
+from zhengtong.im.schemas import MessageIn
 from zhengtong.org import service as org_service
 from zhengtong.org.access import AdminScope
-from zhengtong.org.models import Department
+from zhengtong.org.models import Department, Membership
 
 DEMO_ORG_NAME = "政通示范单位"
 DEMO_ADMIN_MOBILE = "13800000001"
@@ -105,6 +109,53 @@ async def _create_demo(context: AppContext, session: AsyncSession) -> None:
                     mobile, name = str(next(mobiles)), next(people)
                 title = "科长" if index == 0 else rng.choice(_TITLES)
                 await _add(context, session, scope, leaf, mobile, name, title, head=index == 0, rng=rng)
+    await _seed_chats(context, session, organization.id, admin)
+
+
+async def _viewer(session: AsyncSession, membership: Membership) -> Viewer:
+    caller = Caller(membership.account_id, "demo", membership.org_id, membership.role, True, False)
+    return await viewer_for(session, caller)
+
+
+async def _say(
+    context: AppContext, session: AsyncSession, viewer: Viewer, conversation_id: str, *lines: str
+) -> None:
+    for line in lines:
+        await messages.send(session, context, viewer, conversation_id, MessageIn(text=line))
+
+
+async def _seed_chats(context: AppContext, session: AsyncSession, org_id: str, admin: Membership) -> None:
+    """The all-staff group, the 办公室 department group, a direct chat between the demo admin and
+    the demo member, and a small project group, each with a little history."""
+    member_account = await identity.get_account_by_mobile(
+        session, context.keyring, identity.normalise_mobile(DEMO_MEMBER_MOBILE)
+    )
+    assert member_account is not None
+    member = await org_service.get_membership(session, org_id=org_id, account_id=member_account.id)
+    assert member is not None
+    boss, colleague = await _viewer(session, admin), await _viewer(session, member)
+    all_staff = await conversations.ensure_synced_group(
+        session, context, org_id, department_id=None, owner_id=admin.id
+    )
+    await _say(context, session, boss, all_staff.id, "欢迎大家使用政通，工作消息请在这里查收。")
+    office = next(d for d in await org_service.list_departments(session, org_id) if d.name == "办公室")
+    await conversations.ensure_synced_group(
+        session, context, org_id, department_id=office.id, owner_id=admin.id
+    )
+    direct = await conversations.open_direct(session, context, boss, member.id)
+    await _say(context, session, boss, direct.id, "李华，明天上午九点的例会材料准备好了吗？")
+    await _say(context, session, colleague, direct.id, "已经准备好了，稍后发到群里。")
+    scope = AdminScope(org_id, admin.id, True, (), frozenset())
+    listed, _total = await org_service.list_members(
+        session, scope, department_id=office.id, status=None, query=None, offset=0, limit=6
+    )
+    others = [m.id for m in listed if m.id not in (admin.id, member.id)][:3]
+    project = await conversations.create_group(
+        session, context, boss, name="示范项目组", member_ids=[member.id, *others]
+    )
+    await _say(
+        context, session, boss, project.id, "本周五前请提交项目进度报告。", "审批流程已经上线，请大家试用。"
+    )
 
 
 async def _department(

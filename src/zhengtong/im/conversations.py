@@ -260,22 +260,93 @@ async def sync_group_members(session: AsyncSession, context: AppContext, convers
     await conversation_changed(session, context, conversation)
 
 
-async def sync_org_groups(session: AsyncSession, context: AppContext, org_id: str) -> None:
-    """Called when the organisation chart changed: every synced group follows it."""
-    groups = (
-        await session.execute(
-            select(Conversation).where(
-                Conversation.org_id == org_id,
-                Conversation.kind.in_(SYNCED_KINDS),
-                Conversation.disbanded_at.is_(None),
-            )
+async def _synced_groups(session: AsyncSession, org_id: str) -> list[Conversation]:
+    rows = await session.execute(
+        select(Conversation).where(
+            Conversation.org_id == org_id,
+            Conversation.kind.in_(SYNCED_KINDS),
+            Conversation.disbanded_at.is_(None),
         )
-    ).scalars()
-    for conversation in list(groups):
+    )
+    return list(rows.scalars())
+
+
+async def sync_org_groups(
+    session: AsyncSession, context: AppContext, org_id: str, membership_ids: Sequence[str] | None
+) -> None:
+    """Called when the organisation chart changed: every synced group follows it. When only
+    some members' seats changed, only their places are checked (a member added by SCIM must not
+    cost a pass over the whole organisation)."""
+    groups = await _synced_groups(session, org_id)
+    if membership_ids is not None:
+        await _sync_members_places(session, context, groups, membership_ids)
+        return
+    for conversation in groups:
         if conversation.kind == ConversationKind.DEPARTMENT and conversation.department_id is None:
             await _disband(session, context, conversation)  # its department was deleted
         else:
             await sync_group_members(session, context, conversation)
+
+
+async def _sync_members_places(
+    session: AsyncSession, context: AppContext, groups: Sequence[Conversation], membership_ids: Sequence[str]
+) -> None:
+    if not groups or not membership_ids:
+        return
+    group_paths = dict(
+        (
+            await session.execute(
+                select(Conversation.id, Department.path)
+                .join(Department, Department.id == Conversation.department_id)
+                .where(Conversation.id.in_([g.id for g in groups]))
+            )
+        ).all()
+    )
+    seat_paths: dict[str, list[str]] = {}
+    for membership_id, path in await session.execute(
+        select(MemberDepartment.membership_id, Department.path)
+        .join(Department, Department.id == MemberDepartment.department_id)
+        .where(MemberDepartment.membership_id.in_(membership_ids))
+    ):
+        seat_paths.setdefault(membership_id, []).append(path)
+    present = {
+        (row.conversation_id, row.membership_id): row
+        for row in (
+            await session.execute(
+                select(ConversationMember).where(
+                    ConversationMember.conversation_id.in_([g.id for g in groups]),
+                    ConversationMember.membership_id.in_(membership_ids),
+                )
+            )
+        ).scalars()
+    }
+    members = {
+        m.id: m
+        for m in (
+            await session.execute(select(Membership).where(Membership.id.in_(membership_ids)))
+        ).scalars()
+    }
+    for conversation in groups:
+        group_path = group_paths.get(conversation.id)
+        changed, removed_accounts = False, []
+        for membership_id in membership_ids:
+            paths = seat_paths.get(membership_id, [])
+            wanted = membership_id in members and (
+                conversation.kind == ConversationKind.ALL_STAFF
+                or (group_path is not None and any(path.startswith(group_path) for path in paths))
+            )
+            seat = present.get((conversation.id, membership_id))
+            if wanted and seat is None:
+                session.add(_seat_row(conversation, members[membership_id], MemberRank.MEMBER))
+                changed = True
+            elif not wanted and seat is not None:
+                await session.delete(seat)
+                removed_accounts.append(seat.account_id)
+                changed = True
+        if changed:
+            await _refresh_count(session, conversation)
+            conversation_removed(session, context, conversation.id, removed_accounts)
+            await conversation_changed(session, context, conversation)
 
 
 # -- listing

@@ -456,7 +456,7 @@ async def add_member(
     await _apply_profile(session, scope.org_id, membership, profile)
     await _set_seats(session, scope, membership, profile.seats or [])
     await index.reindex_member(session, membership)
-    await hooks.org_chart_changed(session, context, scope.org_id)
+    await hooks.org_chart_changed(session, context, scope.org_id, [membership.id])
     await _audit(session, context, scope, "org.member_added", "member", membership.id, actor_id, ip)
     return membership
 
@@ -479,7 +479,7 @@ async def update_member(
     await session.flush()
     await index.reindex_member(session, membership)
     if profile.seats is not None:
-        await hooks.org_chart_changed(session, context, scope.org_id)
+        await hooks.org_chart_changed(session, context, scope.org_id, [membership.id])
     changed = sorted(name for name in (*PROFILE_FIELDS, "seats") if getattr(profile, name) is not None)
     await _audit(
         session,
@@ -527,7 +527,6 @@ async def remove_member(
     )
     await session.delete(membership)
     await session.flush()
-    await hooks.org_chart_changed(session, context, scope.org_id)
     await identity.end_sessions_in_org(session, account_id=account_id, org_id=scope.org_id)
     if not await memberships_of(session, account_id):
         await identity.delete_account(session, account_id)

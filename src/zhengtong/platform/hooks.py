@@ -5,14 +5,15 @@ a member is about to be removed, and chat hands their group ownerships on."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.context import AppContext
 from zhengtong.org.models import Department, Membership
 
-ChartListener = Callable[[AsyncSession, AppContext, str], Awaitable[None]]
+# (session, context, org_id, membership ids whose seats changed, or None: anything may have changed)
+ChartListener = Callable[[AsyncSession, AppContext, str, Sequence[str] | None], Awaitable[None]]
 _chart_listeners: list[ChartListener] = []
 
 
@@ -22,10 +23,13 @@ def on_org_chart_changed(listener: ChartListener) -> ChartListener:
     return listener
 
 
-async def org_chart_changed(session: AsyncSession, context: AppContext, org_id: str) -> None:
-    """Called by the organisation service after members or departments changed."""
+async def org_chart_changed(
+    session: AsyncSession, context: AppContext, org_id: str, membership_ids: Sequence[str] | None = None
+) -> None:
+    """Called by the organisation service after members' seats (`membership_ids`) or, without
+    them, departments or many members changed."""
     for listener in _chart_listeners:
-        await listener(session, context, org_id)
+        await listener(session, context, org_id, membership_ids)
 
 
 MemberListener = Callable[[AsyncSession, AppContext, Membership], Awaitable[None]]
