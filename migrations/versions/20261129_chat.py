@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 08:50:11.894873
+Create Date: 2026-11-29 09:00:03.120605
 """
 
 from collections.abc import Sequence
@@ -118,6 +118,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_im_files_conversation_id'), ['conversation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_im_files_org_id'), ['org_id'], unique=False)
 
+    op.create_table('im_join_requests',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('conversation_id', sa.String(length=26), nullable=False),
+    sa.Column('membership_id', sa.String(length=26), nullable=False),
+    sa.Column('invited_by_membership_id', sa.String(length=26), nullable=True),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('decided_by_membership_id', sa.String(length=26), nullable=True),
+    sa.Column('decided_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', zhengtong.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['conversation_id'], ['im_conversations.id'], name=op.f('fk_im_join_requests_conversation_id_im_conversations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_membership_id'], ['memberships.id'], name=op.f('fk_im_join_requests_decided_by_membership_id_memberships'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['invited_by_membership_id'], ['memberships.id'], name=op.f('fk_im_join_requests_invited_by_membership_id_memberships'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['membership_id'], ['memberships.id'], name=op.f('fk_im_join_requests_membership_id_memberships'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_im_join_requests_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_im_join_requests'))
+    )
+    with op.batch_alter_table('im_join_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_im_join_requests_conversation_state', ['conversation_id', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_im_join_requests_membership_id'), ['membership_id'], unique=False)
+
     op.create_table('im_messages',
     sa.Column('org_id', sa.String(length=26), nullable=False),
     sa.Column('conversation_id', sa.String(length=26), nullable=False),
@@ -174,6 +195,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_im_messages_sender_membership_id'))
 
     op.drop_table('im_messages')
+    with op.batch_alter_table('im_join_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_im_join_requests_membership_id'))
+        batch_op.drop_index('ix_im_join_requests_conversation_state')
+
+    op.drop_table('im_join_requests')
     with op.batch_alter_table('im_files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_im_files_org_id'))
         batch_op.drop_index(batch_op.f('ix_im_files_conversation_id'))

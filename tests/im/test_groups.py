@@ -306,3 +306,41 @@ async def test_a_department_created_with_its_group(context: AppContext, make_cli
             )
         ).scalar_one()
         assert (group.kind, group.name) == ("department", "财务科")
+
+
+async def test_joining_a_searchable_group_with_and_without_approval(
+    context: AppContext, make_client: Any
+) -> None:
+    owner = await person(context, make_client, "群主")
+    member = await person(context, make_client, "成员")
+    seeker = await person(context, make_client, "求入群者")
+    friend = await person(context, make_client, "被邀请者")
+    group_id = await open_group(owner, member, name="篮球兴趣小组")
+    assert (await seeker.get("/im/groups/search", q="篮球")).json() == []
+    closed = await seeker.post(f"/im/conversations/{group_id}/join")
+    assert (closed.status_code, closed.json()["code"]) == (403, "im.group_not_joinable")
+
+    await owner.patch(f"/im/conversations/{group_id}/settings", {"searchable": True})
+    found = (await seeker.get("/im/groups/search", q="篮球")).json()
+    assert [(g["id"], g["member_count"]) for g in found] == [(group_id, 2)]
+    assert (await seeker.post(f"/im/conversations/{group_id}/join")).json() == {"status": "joined"}
+    await seeker.delete(f"/im/conversations/{group_id}/members/{seeker.id}")
+
+    # With approval, both a request and a member's invitation wait for a manager.
+    await owner.patch(f"/im/conversations/{group_id}/settings", {"join_approval": True})
+    async with context.events.listen(owner.member.account_id) as to_owner:
+        assert (await seeker.post(f"/im/conversations/{group_id}/join")).json() == {"status": "requested"}
+        assert await next_event(to_owner) == {"type": "join.requested", "conversation_id": group_id}
+    await member.post(f"/im/conversations/{group_id}/members", {"member_ids": [friend.id]})
+    assert (await friend.get(f"/im/conversations/{group_id}")).status_code == 403
+    refused = await member.get(f"/im/conversations/{group_id}/join-requests")
+    assert refused.json()["code"] == "im.manager_required"
+    pending = (await owner.get(f"/im/conversations/{group_id}/join-requests")).json()
+    by_name = {p["name"]: p for p in pending}
+    assert set(by_name) == {"求入群者", "被邀请者"} and by_name["被邀请者"]["invited_by_name"] == "成员"
+    assert (await owner.post(f"/im/join-requests/{by_name['求入群者']['id']}/approve")).status_code == 204
+    assert (await owner.post(f"/im/join-requests/{by_name['被邀请者']['id']}/reject")).status_code == 204
+    again = await owner.post(f"/im/join-requests/{by_name['被邀请者']['id']}/approve")
+    assert again.json()["code"] == "im.join_request_not_found"
+    assert (await seeker.conversation(group_id))["member_count"] == 3
+    assert (await friend.get(f"/im/conversations/{group_id}")).status_code == 403

@@ -14,7 +14,7 @@ from zhengtong.core.context import AppContext
 from zhengtong.core.errors import AppError
 from zhengtong.directory.visibility import Viewer, viewer_for
 from zhengtong.im import content as sealing
-from zhengtong.im import conversations, files, messages, preferences, schemas, search
+from zhengtong.im import conversations, files, joining, messages, preferences, schemas, search
 from zhengtong.im.conversations import ConversationSummary
 from zhengtong.im.models import ChatFile, ChatPreference, ConversationKind, MemberRank
 from zhengtong.im.policy import ChatPolicy
@@ -264,6 +264,61 @@ async def mute_member(
 ) -> Response:
     viewer = await _viewer(session, caller)
     await conversations.mute_member(session, context, viewer, conversation_id, membership_id, body.minutes)
+    return Response(status_code=204)
+
+
+# -- joining groups
+
+
+@router.get("/im/groups/search", response_model=list[schemas.GroupFound])
+async def search_groups(
+    caller: CurrentCaller, session: DbSession, q: str = Query(min_length=1, max_length=100)
+) -> list[schemas.GroupFound]:
+    viewer = await _viewer(session, caller)
+    return [schemas.GroupFound.model_validate(g) for g in await joining.search_groups(session, viewer, q)]
+
+
+@router.post("/im/conversations/{conversation_id}/join", response_model=schemas.JoinAnswer)
+async def ask_to_join(
+    conversation_id: str, caller: CurrentCaller, session: DbSession, context: Context
+) -> schemas.JoinAnswer:
+    viewer = await _viewer(session, caller)
+    status = await joining.ask_to_join(session, context, viewer, conversation_id)
+    return schemas.JoinAnswer(status=status)
+
+
+@router.get("/im/conversations/{conversation_id}/join-requests", response_model=list[schemas.JoinRequestRead])
+async def pending_join_requests(
+    conversation_id: str, caller: CurrentCaller, session: DbSession
+) -> list[schemas.JoinRequestRead]:
+    viewer = await _viewer(session, caller)
+    return [
+        schemas.JoinRequestRead(
+            id=p.request.id,
+            membership_id=p.request.membership_id,
+            name=p.name,
+            invited_by_name=p.invited_by_name,
+            created_at=p.request.created_at,
+        )
+        for p in await joining.pending_requests(session, viewer, conversation_id)
+    ]
+
+
+@router.post("/im/join-requests/{request_id}/approve", status_code=204)
+async def approve_join_request(
+    request_id: str, caller: CurrentCaller, session: DbSession, context: Context
+) -> Response:
+    viewer = await _viewer(session, caller)
+    await joining.decide(session, context, viewer, request_id, approve=True)
+    return Response(status_code=204)
+
+
+@router.post("/im/join-requests/{request_id}/reject", status_code=204)
+async def reject_join_request(
+    request_id: str, caller: CurrentCaller, session: DbSession, context: Context
+) -> Response:
+    viewer = await _viewer(session, caller)
+    await joining.decide(session, context, viewer, request_id, approve=False)
     return Response(status_code=204)
 
 

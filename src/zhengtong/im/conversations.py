@@ -463,36 +463,55 @@ async def add_members(
     conversation_id: str,
     member_ids: Sequence[str],
 ) -> Conversation:
+    """Members invite people into a group; where joining needs approval and the inviter does not
+    manage the group, the invitations wait for a manager (see im.joining)."""
+    from zhengtong.im import joining
+
     seat = await seat_of(session, viewer, conversation_id)
     _require_group(seat)
     _require_manual_membership(seat.conversation)
-    if seat.conversation.join_approval and not seat.manages:
-        raise AppError(errors.NOT_GROUP_MANAGER)
-    conversation = seat.conversation
     invited = await _visible_members(session, viewer, member_ids)
+    if seat.conversation.join_approval and not seat.manages:
+        await joining.request_for(
+            session, context, seat.conversation, invited, invited_by=viewer.membership_id
+        )
+        return seat.conversation
+    actor = await session.get(Membership, viewer.membership_id)
+    await seat_members(session, context, seat.conversation, invited, actor=actor)
+    return seat.conversation
+
+
+async def seat_members(
+    session: AsyncSession,
+    context: AppContext,
+    conversation: Conversation,
+    memberships: Sequence[Membership],
+    *,
+    actor: Membership | None,
+) -> None:
+    """Seats those not seated yet, within the group's size limit, and says so in the group."""
     present = set(
         (
             await session.execute(
                 select(ConversationMember.membership_id).where(
                     ConversationMember.conversation_id == conversation.id,
-                    ConversationMember.membership_id.in_([m.id for m in invited]),
+                    ConversationMember.membership_id.in_([m.id for m in memberships]),
                 )
             )
         ).scalars()
     )
-    joining = [m for m in invited if m.id not in present]
+    joining = [m for m in memberships if m.id not in present]
     if conversation.member_count + len(joining) > conversation.max_members:
         raise AppError(errors.GROUP_FULL, detail={"max_members": conversation.max_members})
+    if not joining:
+        return
     for membership in joining:
         session.add(_seat_row(conversation, membership, MemberRank.MEMBER))
     await _refresh_count(session, conversation)
-    if joining:
-        actor = await session.get(Membership, viewer.membership_id)
-        line = await post_system_message(
-            session, context, conversation, "joined", actor=actor, names=[m.name for m in joining]
-        )
-        await _mark_read_up_to(session, conversation.id, [m.id for m in joining], line.seq)
-    return conversation
+    line = await post_system_message(
+        session, context, conversation, "joined", actor=actor, names=[m.name for m in joining]
+    )
+    await _mark_read_up_to(session, conversation.id, [m.id for m in joining], line.seq)
 
 
 async def _mark_read_up_to(

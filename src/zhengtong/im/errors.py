@@ -71,3 +71,12 @@ FILE_NOT_FOUND = error_code(
     "im.file_not_found", 404, "文件不存在或已删除", "The file does not exist or was erased"
 )
 QUERY_TOO_SHORT = error_code("im.query_empty", 422, "请输入搜索内容", "Type something to search for")
+GROUP_NOT_JOINABLE = error_code(
+    "im.group_not_joinable", 403, "该群不允许搜索加入", "This group cannot be joined by searching for it"
+)
+JOIN_REQUEST_NOT_FOUND = error_code(
+    "im.join_request_not_found",
+    404,
+    "入群申请不存在或已处理",
+    "The join request does not exist or was decided",
+)

@@ -222,3 +222,33 @@ class ChatFile(IdMixin, CreatedAtMixin, Base):
     width: Mapped[int | None] = mapped_column(Integer, info=NOT_PERSONAL)
     height: Mapped[int | None] = mapped_column(Integer, info=NOT_PERSONAL)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
+
+
+class JoinRequestState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class GroupJoinRequest(IdMixin, CreatedAtMixin, Base):
+    """Someone asking to join a group that needs approval, by themself (a searchable group) or
+    invited by a member who does not manage it; the group's managers decide."""
+
+    __tablename__ = "im_join_requests"
+    __table_args__ = (Index("ix_im_join_requests_conversation_state", "conversation_id", "state"),)
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), info=NOT_PERSONAL)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("im_conversations.id", ondelete="CASCADE"), info=NOT_PERSONAL
+    )
+    membership_id: Mapped[str] = mapped_column(
+        ForeignKey("memberships.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    invited_by_membership_id: Mapped[str | None] = mapped_column(
+        ForeignKey("memberships.id", ondelete="SET NULL"), info=NOT_PERSONAL
+    )
+    state: Mapped[str] = mapped_column(String(10), default=JoinRequestState.PENDING, info=NOT_PERSONAL)
+    decided_by_membership_id: Mapped[str | None] = mapped_column(
+        ForeignKey("memberships.id", ondelete="SET NULL"), info=NOT_PERSONAL
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)

@@ -249,3 +249,22 @@ class PreferencesRead(OutputSchema):
     quiet_end: str
     timezone: str
     in_quiet_hours: bool
+
+
+class GroupFound(OutputSchema):
+    id: str
+    name: str
+    member_count: int
+    join_approval: bool
+
+
+class JoinAnswer(OutputSchema):
+    status: Literal["joined", "requested"]
+
+
+class JoinRequestRead(OutputSchema):
+    id: str
+    membership_id: str
+    name: str
+    invited_by_name: str | None
+    created_at: datetime
