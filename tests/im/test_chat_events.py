@@ -183,3 +183,18 @@ async def test_typing_reaches_the_other_members(context: AppContext, make_client
         intruder = Caller(outsider.member.account_id, "s", outsider.member.org_id, "member", True, True)
         await realtime_actions.typing(context, intruder, conversation_id)
         assert await _drain(context, to_other) == []
+
+
+async def test_presence_of_visible_members_and_of_direct_peers(context: AppContext, make_client: Any) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    stranger = await person(context, make_client, "外单位", org_name="另一单位")
+    await open_direct(one, two)
+    async with context.events.listen(two.member.account_id) as to_peer:
+        await context.presence.connected(one.member.account_id, "c1")
+        await realtime_actions.presence_changed(context, one.member.account_id, online=True)
+        assert await next_event(to_peer) == {"type": "presence", "membership_id": one.id, "online": True}
+    asked = await two.post("/im/presence", {"membership_ids": [one.id, two.id, stranger.id]})
+    assert asked.json() == {"online": [one.id]}
+    await context.presence.connected(stranger.member.account_id, "c2")
+    assert (await two.post("/im/presence", {"membership_ids": [stranger.id]})).json() == {"online": []}

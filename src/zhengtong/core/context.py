@@ -12,6 +12,7 @@ from zhengtong.core.db import Database
 from zhengtong.platform.eventlog import EventLog, InProcessEventLog
 from zhengtong.platform.events import EventBus, InProcessBus
 from zhengtong.platform.notify import OutboxProvider, SmsProvider
+from zhengtong.platform.presence import InProcessPresence, Presence, RedisPresence
 from zhengtong.platform.ratelimit import InProcessRateLimiter, RateLimiter
 from zhengtong.platform.storage import LocalStorage, Storage
 
@@ -25,6 +26,7 @@ class AppContext:
     keyring: crypto.Keyring
     bus: EventBus
     events: EventLog  # per-user sequenced streams for clients (see platform.eventlog)
+    presence: Presence
     limiter: RateLimiter
     storage: Storage
     sms: SmsProvider
@@ -33,17 +35,23 @@ class AppContext:
     async def close(self) -> None:
         await self.bus.close()
         await self.events.close()
+        await self.presence.close()
         await self.limiter.close()
         await self.db.dispose()
 
 
-def _redis_parts(settings: Settings) -> tuple[EventBus, EventLog, RateLimiter]:
+def _redis_parts(settings: Settings) -> tuple[EventBus, EventLog, Presence, RateLimiter]:
     if not settings.redis_url:
-        return InProcessBus(), InProcessEventLog(), InProcessRateLimiter()
+        return InProcessBus(), InProcessEventLog(), InProcessPresence(), InProcessRateLimiter()
     from zhengtong.platform.redis_backends import RedisBus, RedisEventLog, RedisRateLimiter
 
     url, prefix = settings.redis_url, settings.redis_prefix
-    return RedisBus(url, prefix), RedisEventLog(url, prefix), RedisRateLimiter(url, prefix)
+    return (
+        RedisBus(url, prefix),
+        RedisEventLog(url, prefix),
+        RedisPresence(url, prefix),
+        RedisRateLimiter(url, prefix),
+    )
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -53,13 +61,14 @@ def build_context(settings: Settings) -> AppContext:
     master_key = crypto.load_master_key(settings.master_key, settings.data_dir)
     if settings.environment == "production" and settings.sms_provider == "outbox":
         raise RuntimeError("the outbox SMS provider is for development; configure a carrier in production")
-    bus, events, limiter = _redis_parts(settings)
+    bus, events, presence, limiter = _redis_parts(settings)
     return AppContext(
         settings=settings,
         db=Database(settings.resolved_database_url),
         keyring=crypto.Keyring(master_key, national=settings.national_crypto),
         bus=bus,
         events=events,
+        presence=presence,
         limiter=limiter,
         storage=LocalStorage(settings.files_dir),
         sms=OutboxProvider(settings.outbox_path),

@@ -493,6 +493,17 @@ async def download_file(
     )
 
 
+@router.post("/im/presence", response_model=schemas.PresenceRead)
+async def presence(
+    body: schemas.PresenceIn, caller: CurrentCaller, session: DbSession, context: Context
+) -> schemas.PresenceRead:
+    """Which of these members (of the caller's organisation, visible to them) are online."""
+    viewer = await _viewer(session, caller)
+    accounts = await conversations.visible_accounts(session, viewer, body.membership_ids)
+    online = await context.presence.online(list(accounts))
+    return schemas.PresenceRead(online=[accounts[a] for a in accounts if a in online])
+
+
 # -- preferences and policy
 
 

@@ -79,6 +79,20 @@ async def _visible_members(
     return [found[membership_id] for membership_id in wanted]
 
 
+async def visible_accounts(
+    session: AsyncSession, viewer: Viewer, membership_ids: Sequence[str]
+) -> dict[str, str]:
+    """account id → membership id, for those of the listed members the viewer may see."""
+    rows = await session.execute(
+        select(Membership.account_id, Membership.id).where(
+            Membership.org_id == viewer.org_id,
+            Membership.id.in_(list(membership_ids)),
+            visible_members_condition(viewer),
+        )
+    )
+    return dict(rows.all())
+
+
 def _seat_row(conversation: Conversation, membership: Membership, rank: MemberRank) -> ConversationMember:
     visible_after = conversation.last_seq
     if conversation.history_visible_count is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from zhengtong.core.context import AppContext
 from zhengtong.im.models import Conversation, ConversationMember, Message
@@ -108,3 +109,20 @@ async def read_moved(
         )
         accounts.update(senders.scalars())
     append_after_commit(session, context.events, sorted(accounts), event)
+
+
+async def direct_peers(session: AsyncSession, account_id: str) -> dict[str, list[str]]:
+    """For each membership of a person, the accounts they share a direct conversation with."""
+    me = aliased(ConversationMember)
+    peer = aliased(ConversationMember)
+    rows = await session.execute(
+        select(me.membership_id, peer.account_id)
+        .join(Conversation, Conversation.id == me.conversation_id)
+        .join(peer, (peer.conversation_id == me.conversation_id) & (peer.account_id != account_id))
+        .where(me.account_id == account_id, Conversation.kind == "direct")
+        .distinct()
+    )
+    peers: dict[str, list[str]] = {}
+    for membership_id, peer_account in rows.all():
+        peers.setdefault(membership_id, []).append(peer_account)
+    return peers

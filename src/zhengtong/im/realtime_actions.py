@@ -1,4 +1,5 @@
-"""What a client may do over the WebSocket itself: say it is typing."""
+"""What the WebSocket does for chat: a client says it is typing; a person comes online or goes
+offline."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from zhengtong.core.caller import Caller
 from zhengtong.core.context import AppContext
 from zhengtong.core.errors import AppError
 from zhengtong.directory.visibility import viewer_for
-from zhengtong.im.events import member_accounts
+from zhengtong.im.events import direct_peers, member_accounts
 from zhengtong.im.seats import seat_of
 
 TYPING_PER_MINUTE = 30
@@ -32,3 +33,14 @@ async def typing(context: AppContext, caller: Caller, conversation_id: str) -> N
         "name": viewer.name,
     }
     await context.events.transient(accounts, event)
+
+
+async def presence_changed(context: AppContext, account_id: str, *, online: bool) -> None:
+    """Tells the people someone has direct conversations with that they came online or went
+    offline, naming them by their membership in the peer's organisation (transient; clients ask
+    `POST /im/presence` about anyone else they show)."""
+    async with context.db.transaction() as session:
+        peers = await direct_peers(session, account_id)
+    for membership_id, accounts in peers.items():
+        event = {"type": "presence", "membership_id": membership_id, "online": online}
+        await context.events.transient(accounts, event)

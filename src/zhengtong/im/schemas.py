@@ -268,3 +268,11 @@ class JoinRequestRead(OutputSchema):
     name: str
     invited_by_name: str | None
     created_at: datetime
+
+
+class PresenceIn(InputSchema):
+    membership_ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class PresenceRead(OutputSchema):
+    online: list[str]  # the membership ids, of those asked about, that are online
