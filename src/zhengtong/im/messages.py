@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
@@ -395,10 +395,26 @@ async def send(
             tell_senders=policy.read_receipts != ReadReceipts.OFF,
         )
     rendered.client_msg_id = body.client_msg_id
-    counter = await receipt_counter(session, conversation_id, policy)
-    if counter is not None:
-        rendered.unread_count = counter.unread(message.seq)
+    rendered.unread_count = await _unread_of_new_message(
+        session, conversation_id, message.seq, policy, sender_id=viewer.membership_id
+    )
     return rendered
+
+
+async def _unread_of_new_message(
+    session: AsyncSession, conversation_id: str, seq: int, policy: ChatPolicy, *, sender_id: str
+) -> int | None:
+    """How many have not read a message just sent: a count over the watermark index, without
+    loading a big group's watermarks on every send."""
+    if policy.read_receipts == ReadReceipts.OFF:
+        return None
+    count = await session.execute(
+        select(func.count()).where(
+            ConversationMember.conversation_id == conversation_id, ConversationMember.read_seq < seq
+        )
+    )
+    hidden = await _hidden_readers(session, conversation_id, policy) - {sender_id}
+    return int(count.scalar_one()) - len(hidden)
 
 
 async def _present_members(
