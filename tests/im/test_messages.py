@@ -173,3 +173,17 @@ async def test_sending_is_rate_limited(context: AppContext, make_client: Any) ->
         await one.send(conversation_id, str(n))
     flooded = await one.post(f"/im/conversations/{conversation_id}/messages", {"text": "4"})
     assert (flooded.status_code, flooded.json()["code"]) == (429, "rate_limited")
+
+
+async def test_catching_up_after_a_disconnect_pages_forward(context: AppContext, make_client: Any) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    conversation_id = await open_direct(one, two)
+    for n in range(5):
+        await one.send(conversation_id, f"第{n}条")
+    first = await two.history(conversation_id, after_seq=1, limit=2)
+    assert [m["seq"] for m in first["items"]] == [2, 3] and first["has_more_after"] is True
+    rest = await two.history(conversation_id, after_seq=3, limit=2)
+    assert [m["seq"] for m in rest["items"]] == [4, 5] and rest["has_more_after"] is False
+    older = await two.history(conversation_id, before_seq=3, limit=1)
+    assert [m["seq"] for m in older["items"]] == [2] and older["has_more_before"] is True

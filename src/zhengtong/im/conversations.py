@@ -18,7 +18,7 @@ from zhengtong.directory.service import access_visible_member
 from zhengtong.directory.visibility import Viewer, visible_members_condition
 from zhengtong.im import errors
 from zhengtong.im.events import conversation_changed, conversation_removed
-from zhengtong.im.messages import post_system_message
+from zhengtong.im.messages import REMOVED_MEMBER, post_system_message
 from zhengtong.im.models import Conversation, ConversationKind, ConversationMember, MemberRank
 from zhengtong.im.policy import ChatPolicy
 from zhengtong.im.seats import Seat, seat_of
@@ -400,7 +400,7 @@ async def list_conversations(session: AsyncSession, viewer: Viewer) -> list[Conv
                 conversation=conversation,
                 seat=seat,
                 unread=unread_count(conversation, seat),
-                title=peer.name if peer else conversation.name,
+                title=_title(conversation, peer),
                 peer_membership_id=peer.id if peer else None,
             )
         )
@@ -420,9 +420,17 @@ async def summary_of(session: AsyncSession, viewer: Viewer, conversation_id: str
         conversation=seat.conversation,
         seat=seat.member,
         unread=unread_count(seat.conversation, seat.member),
-        title=peer.name if peer else seat.conversation.name,
+        title=_title(seat.conversation, peer),
         peer_membership_id=peer.id if peer else None,
     )
+
+
+def _title(conversation: Conversation, peer: Membership | None) -> str:
+    if peer is not None:
+        return peer.name
+    if conversation.kind == ConversationKind.DIRECT and conversation.member_count < 2:
+        return REMOVED_MEMBER  # the other person left the organisation
+    return conversation.name
 
 
 async def _direct_peers(

@@ -480,7 +480,10 @@ async def history(
     )
     has_more_before = more if after_seq is None else bool(rows) and rows[0].seq > floor + 1
     return MessagePage(
-        items=[renderer.render(m) for m in rows], has_more_before=has_more_before, visible_after_seq=floor
+        items=[renderer.render(m) for m in rows],
+        has_more_before=has_more_before,
+        has_more_after=more if after_seq is not None else False,
+        visible_after_seq=floor,
     )
 
 

@@ -171,6 +171,7 @@ class MessageRead(OutputSchema):
 class MessagePage(OutputSchema):
     items: list[MessageRead]
     has_more_before: bool
+    has_more_after: bool = False  # with after_seq: more follow, ask again from the last seq
     visible_after_seq: int  # history older than this is not visible to the viewer
 
 
