@@ -384,6 +384,9 @@ async def send(
     seat.member.read_seq = message.seq  # replying reads everything before
     renderer = await renderer_for(session, context, organization, [message], viewer_membership_id=None)
     rendered = renderer.render(message)
+    # The client's id travels with the event too: a device whose answer was lost recognises its own
+    # message by it.
+    rendered.client_msg_id = body.client_msg_id
     await events.message_posted(session, context, seat.conversation, rendered.model_dump(mode="json"))
     if old_read < message.seq - 1:
         await events.read_moved(
@@ -394,7 +397,6 @@ async def send(
             old_read,
             tell_senders=policy.read_receipts != ReadReceipts.OFF,
         )
-    rendered.client_msg_id = body.client_msg_id
     rendered.unread_count = await _unread_of_new_message(
         session, conversation_id, message.seq, policy, sender_id=viewer.membership_id
     )
