@@ -29,6 +29,7 @@ async def test_direct_chat_send_history_and_unread(context: AppContext, make_cli
     assert (seen_by_li["title"], seen_by_li["unread"]) == ("张三", 2)
     listing = (await li.get("/im/conversations")).json()
     assert listing["total_unread"] == 2
+    assert listing["items"][0]["last_message"]["text"] == "请准时参加"
 
     page = await li.history(conversation_id)
     assert [m["text"] for m in page["items"]] == ["明天上午九点开会", "请准时参加"]

@@ -91,9 +91,15 @@ async def list_conversations(
 ) -> schemas.ConversationList:
     viewer = await _viewer(session, caller)
     organization = await _organization(session, viewer.org_id)
+    summaries = await conversations.list_conversations(session, viewer)
+    latest = await messages.latest_messages(
+        session, context, viewer, [(s.conversation, s.seat) for s in summaries]
+    )
     items = [
-        _conversation_read(context, organization, s)
-        for s in await conversations.list_conversations(session, viewer)
+        _conversation_read(context, organization, s).model_copy(
+            update={"last_message": latest.get(s.conversation.id)}
+        )
+        for s in summaries
     ]
     total = sum(item.unread for item in items if not item.do_not_disturb)
     return schemas.ConversationList(items=items, total_unread=total)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
@@ -487,6 +487,31 @@ async def history(
         has_more_after=more if after_seq is not None else False,
         visible_after_seq=floor,
     )
+
+
+async def latest_messages(
+    session: AsyncSession,
+    context: AppContext,
+    viewer: Viewer,
+    seats: Sequence[tuple[Conversation, ConversationMember]],
+) -> dict[str, MessageRead]:
+    """The last message of each conversation, for the conversation list's previews, where the
+    viewer may see it."""
+    wanted = [(c.id, c.last_seq) for c, seat in seats if c.last_seq > seat.visible_after_seq]
+    if not wanted:
+        return {}
+    rows = list(
+        (
+            await session.execute(
+                select(Message).where(tuple_(Message.conversation_id, Message.seq).in_(wanted))
+            )
+        ).scalars()
+    )
+    organization = await _organization(session, viewer.org_id)
+    renderer = await renderer_for(
+        session, context, organization, rows, viewer_membership_id=viewer.membership_id
+    )
+    return {m.conversation_id: renderer.render(m) for m in rows}
 
 
 async def mark_read(

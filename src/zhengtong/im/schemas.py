@@ -213,6 +213,7 @@ class ConversationRead(OutputSchema):
     muted_until: datetime | None
     settings: GroupSettingsRead | None
     announcement: str | None
+    last_message: MessageRead | None = None  # the preview in the conversation list
 
 
 class ConversationList(OutputSchema):
