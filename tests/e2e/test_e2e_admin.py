@@ -55,7 +55,7 @@ def _login_with_totp_setup(web: Any, mobile: str, **context: Any) -> Any:
     assert secret
     page.get_by_test_id("totp-code").fill(web.totp_code(secret))
     page.get_by_test_id("totp-enable").click()
-    expect(page).to_have_url(re.compile(r"/messages$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
     return page
 
 

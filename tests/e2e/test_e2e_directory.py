@@ -33,7 +33,7 @@ def _search(page: Any, query: str) -> Any:
 def test_member_browses_the_tree_searches_and_reveals_a_mobile(web: Any) -> None:
     page = web.page()
     web.sms_login(page, SEARCHER)
-    expect(page).to_have_url(re.compile(r"/messages$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
     # An ordinary member has no admin console.
     expect(page.get_by_test_id("side-nav").get_by_role("menuitem", name="管理后台")).to_have_count(0)
 
@@ -122,7 +122,7 @@ def test_member_browses_the_tree_searches_and_reveals_a_mobile(web: Any) -> None
 def test_phone_shows_tree_then_list_then_card(web: Any) -> None:
     page = web.page(phone=True)
     web.sms_login(page, PHONE_USER)
-    expect(page).to_have_url(re.compile(r"/messages$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
     page.get_by_test_id("bottom-nav").get_by_role("button", name="通讯录").tap()
     expect(page).to_have_url(re.compile(r"/contacts$"))
     contacts = page.get_by_test_id("page-contacts")

@@ -30,11 +30,11 @@ def test_member_logs_in_with_an_sms_code_and_sees_the_layout_in_chinese(web: Any
     page.get_by_test_id("login-code").fill(code)
     page.get_by_test_id("login-submit").click()
 
-    expect(page).to_have_url(re.compile(r"/messages$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
     nav = page.get_by_test_id("side-nav")
     for label in NAV_ZH:
         expect(nav.get_by_role("menuitem", name=label)).to_be_visible()
-    expect(page.get_by_test_id("page-messages")).to_contain_text("消息功能正在建设中")
+    expect(page.get_by_test_id("conversation-pane")).to_contain_text("消息")
     expect(page.get_by_test_id("org-switcher")).to_contain_text("政通示范单位")
     expect(page.get_by_test_id("user-menu")).to_contain_text("李华")
     web.screenshot(page, "layout-zh")
@@ -104,7 +104,7 @@ def test_admin_is_forced_through_totp_setup_and_verifies_on_the_next_login(web: 
 
     page.get_by_test_id("totp-code").fill(web.totp_code(secret))
     page.get_by_test_id("totp-enable").click()
-    expect(page).to_have_url(re.compile(r"/messages$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
     expect(page.get_by_test_id("user-menu")).to_contain_text("张明")
 
     password = "Zhengtong2024"
@@ -130,7 +130,7 @@ def test_admin_is_forced_through_totp_setup_and_verifies_on_the_next_login(web: 
 
     page.get_by_test_id("totp-code").fill(web.totp_code(secret, next_step=True))
     page.get_by_test_id("totp-submit").click()
-    expect(page).to_have_url(re.compile(r"/messages$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
 
     page.goto("/settings/security")
     expect(page.get_by_test_id("security-twofa")).to_contain_text("已开启")
@@ -167,5 +167,5 @@ def test_qr_login_confirmed_by_a_second_logged_in_client(web: Any) -> None:
         "/api/v1/auth/qr/confirm", data={"qr_text": qr_text, "approve": True}, headers=headers
     )
     assert confirm.ok, confirm.text()
-    expect(page).to_have_url(re.compile(r"/messages$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
     expect(page.get_by_test_id("user-menu")).to_contain_text(name)

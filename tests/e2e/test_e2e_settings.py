@@ -16,7 +16,7 @@ def test_member_sees_their_devices_and_logs_another_one_out(web: Any) -> None:
     password = "Lanting2024x"
     first = web.page()
     web.sms_login(first, mobile)
-    expect(first).to_have_url(re.compile(r"/messages$"))
+    expect(first).to_have_url(re.compile(r"/chat$"))
 
     # Set a password in the security tab, so that a second browser can log in without an SMS.
     first.goto("/settings/security")
@@ -35,7 +35,7 @@ def test_member_sees_their_devices_and_logs_another_one_out(web: Any) -> None:
     second.get_by_test_id("login-mobile").fill(mobile)
     second.get_by_test_id("login-password").fill(password)
     second.get_by_test_id("login-submit").click()
-    expect(second).to_have_url(re.compile(r"/messages$"))
+    expect(second).to_have_url(re.compile(r"/chat$"))
 
     first.goto("/settings/devices")
     rows = first.get_by_test_id("sessions-table").locator("tbody tr.ant-table-row")

@@ -16,7 +16,7 @@ NAV_EN = ["Messages", "DING", "Contacts", "Workbench", "Approval", "Attendance",
 def test_member_switches_to_english_and_the_choice_persists(web: Any) -> None:
     page = web.page()
     web.sms_login(page, web.MEMBERS[1])
-    expect(page).to_have_url(re.compile(r"/messages$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
     expect(page.get_by_test_id("side-nav").get_by_role("menuitem", name="通讯录")).to_be_visible()
 
     page.get_by_test_id("language-switch").click()
@@ -28,7 +28,7 @@ def test_member_switches_to_english_and_the_choice_persists(web: Any) -> None:
     for label in NAV_EN:
         expect(nav.get_by_role("menuitem", name=label)).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_test_id("page-messages")).to_contain_text("Messages: under construction")
+    expect(page.get_by_test_id("conversation-pane")).to_contain_text("Messages")
     web.screenshot(page, "layout-en")
 
     # Remembered in this browser and with the account.
@@ -64,7 +64,7 @@ def test_phone_sized_screen_has_a_usable_navigation(web: Any) -> None:
     web.screenshot(page, "phone-login-zh")
 
     web.sms_login(page, web.MEMBERS[4])
-    expect(page).to_have_url(re.compile(r"/messages$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
     bottom = page.get_by_test_id("bottom-nav")
     expect(bottom).to_be_visible()
     expect(page.get_by_test_id("side-nav")).to_have_count(0)

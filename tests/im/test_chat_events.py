@@ -63,6 +63,7 @@ async def test_read_moves_reach_the_reader_and_the_senders_only(
             "conversation_id": group_id,
             "membership_id": reader.id,
             "read_seq": sent["seq"],
+            "previous_read_seq": sent["seq"] - 1,
         }
         assert await next_event(to_sender) == expected
         assert await next_event(to_reader) == expected

@@ -188,3 +188,32 @@ async def test_catching_up_after_a_disconnect_pages_forward(context: AppContext,
     assert [m["seq"] for m in rest["items"]] == [4, 5] and rest["has_more_after"] is False
     older = await two.history(conversation_id, before_seq=3, limit=1)
     assert [m["seq"] for m in older["items"]] == [2] and older["has_more_before"] is True
+
+
+async def test_jumping_to_a_message_loads_the_page_around_it(context: AppContext, make_client: Any) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    conversation_id = await open_direct(one, two)
+    for n in range(10):
+        await one.send(conversation_id, f"第{n}条")
+    page = await two.history(conversation_id, around_seq=5, limit=4)
+    assert [m["seq"] for m in page["items"]] == [3, 4, 5, 6]
+    assert page["has_more_before"] is True and page["has_more_after"] is True
+    edge = await two.history(conversation_id, around_seq=10, limit=4)
+    assert [m["seq"] for m in edge["items"]] == [8, 9, 10] and edge["has_more_after"] is False
+
+
+async def test_me_names_my_membership_and_a_recall_names_who(context: AppContext, make_client: Any) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    me = (await one.get("/me")).json()
+    assert me["current_membership_id"] == one.id
+    assert me["organizations"][0]["membership_id"] == one.id
+    conversation_id = await open_direct(one, two)
+    sent = await one.send(conversation_id, "撤回我")
+    recalled = (await one.post(f"/im/messages/{sent['id']}/recall")).json()
+    assert recalled["recalled_by_membership_id"] == one.id
+    policy = (await two.get("/im/policy")).json()
+    assert (
+        policy["max_upload_bytes"] == context.settings.max_upload_bytes and policy["max_text_chars"] == 5000
+    )

@@ -355,7 +355,8 @@ export interface paths {
         put?: never;
         /**
          * Ensure Synced Group
-         * @description An admin creates the department group of a department, or the all-staff group.
+         * @description An admin creates the department group of a department, or the all-staff group (or gets
+         *     the one that exists); its members then follow the organisation chart.
          */
         post: operations["im-ensure_synced_group"];
         delete?: never;
@@ -410,6 +411,40 @@ export interface paths {
         put?: never;
         /** Upload File */
         post: operations["im-upload_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask To Join */
+        post: operations["im-ask_to_join"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/join-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pending Join Requests */
+        get: operations["im-pending_join_requests"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -509,7 +544,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** History */
+        /**
+         * History
+         * @description The latest page, or the page before `before_seq`, after `after_seq` or around `around_seq`.
+         */
         get: operations["im-history"];
         put?: never;
         /** Send Message */
@@ -599,6 +637,57 @@ export interface paths {
         put?: never;
         /** Forward */
         post: operations["im-forward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/groups/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search Groups */
+        get: operations["im-search_groups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/join-requests/{request_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve Join Request */
+        post: operations["im-approve_join_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/join-requests/{request_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject Join Request */
+        post: operations["im-reject_join_request"];
         delete?: never;
         options?: never;
         head?: never;
@@ -711,6 +800,26 @@ export interface paths {
         head?: never;
         /** Update Preferences */
         patch: operations["im-update_preferences"];
+        trace?: never;
+    };
+    "/api/v1/im/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Presence
+         * @description Which of these members (of the caller's organisation, visible to them) are online.
+         */
+        post: operations["im-presence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/im/search": {
@@ -1492,6 +1601,10 @@ export interface components {
         ChatPolicyRead: {
             /** Max Group Members */
             max_group_members: number;
+            /** Max Text Chars */
+            max_text_chars: number;
+            /** Max Upload Bytes */
+            max_upload_bytes: number;
             /** Read Receipts */
             read_receipts: string;
             /** Recall Window Minutes */
@@ -1536,6 +1649,7 @@ export interface components {
             id: string;
             /** Kind */
             kind: string;
+            last_message?: components["schemas"]["MessageRead"] | null;
             /** Last Message At */
             last_message_at: string | null;
             /** Last Seq */
@@ -1583,6 +1697,11 @@ export interface components {
         };
         /** DepartmentCreate */
         DepartmentCreate: {
+            /**
+             * Chat Group
+             * @default false
+             */
+            chat_group: boolean;
             /** Name */
             name: string;
             /** Parent Id */
@@ -1715,6 +1834,17 @@ export interface components {
             duty: "system" | "security" | "audit";
             /** Functions */
             functions?: string[];
+        };
+        /** GroupFound */
+        GroupFound: {
+            /** Id */
+            id: string;
+            /** Join Approval */
+            join_approval: boolean;
+            /** Member Count */
+            member_count: number;
+            /** Name */
+            name: string;
         };
         /** GroupIn */
         GroupIn: {
@@ -1863,6 +1993,14 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        /** JoinAnswer */
+        JoinAnswer: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "joined" | "requested";
+        };
         /** JoinCodeIn */
         JoinCodeIn: {
             /** Mobile */
@@ -1876,22 +2014,6 @@ export interface components {
             mobile: string;
             /** Name */
             name: string;
-        };
-        /** JoinRequestRead */
-        JoinRequestRead: {
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Id */
-            id: string;
-            /** Mobile Masked */
-            mobile_masked: string;
-            /** Name */
-            name: string;
-            /** Status */
-            status: string;
         };
         /** LanguageIn */
         LanguageIn: {
@@ -1913,6 +2035,8 @@ export interface components {
         MeOut: {
             /** Account Id */
             account_id: string;
+            /** Current Membership Id */
+            current_membership_id: string | null;
             /** Current Org Id */
             current_org_id: string | null;
             /** Has Password */
@@ -2135,6 +2259,11 @@ export interface components {
         };
         /** MessagePage */
         MessagePage: {
+            /**
+             * Has More After
+             * @default false
+             */
+            has_more_after: boolean;
             /** Has More Before */
             has_more_before: boolean;
             /** Items */
@@ -2182,6 +2311,8 @@ export interface components {
              * @default false
              */
             recalled: boolean;
+            /** Recalled By Membership Id */
+            recalled_by_membership_id?: string | null;
             /** Sender Membership Id */
             sender_membership_id: string | null;
             /** Sender Name */
@@ -2229,6 +2360,8 @@ export interface components {
         OrganizationBrief: {
             /** Id */
             id: string;
+            /** Membership Id */
+            membership_id: string;
             /** Name */
             name: string;
             /** Role */
@@ -2307,6 +2440,16 @@ export interface components {
             quiet_start: string;
             /** Timezone */
             timezone: string;
+        };
+        /** PresenceIn */
+        PresenceIn: {
+            /** Membership Ids */
+            membership_ids: string[];
+        };
+        /** PresenceRead */
+        PresenceRead: {
+            /** Online */
+            online: string[];
         };
         /** QrConfirmIn */
         QrConfirmIn: {
@@ -2536,6 +2679,19 @@ export interface components {
             /** Department Id */
             department_id?: string | null;
         };
+        /** SyncedGroupRead */
+        SyncedGroupRead: {
+            /** Department Id */
+            department_id: string | null;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Member Count */
+            member_count: number;
+            /** Name */
+            name: string;
+        };
         /** SystemNote */
         SystemNote: {
             /** Action */
@@ -2622,6 +2778,38 @@ export interface components {
             is_head: boolean;
             /** Title */
             title: string;
+        };
+        /** JoinRequestRead */
+        zhengtong__im__schemas__JoinRequestRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Invited By Name */
+            invited_by_name: string | null;
+            /** Membership Id */
+            membership_id: string;
+            /** Name */
+            name: string;
+        };
+        /** JoinRequestRead */
+        zhengtong__org__invite_api__JoinRequestRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Mobile Masked */
+            mobile_masked: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
         };
         /** SeatRead */
         zhengtong__org__schemas__SeatRead: {
@@ -3244,7 +3432,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConversationRead"];
+                    "application/json": components["schemas"]["SyncedGroupRead"];
                 };
             };
             /** @description Validation Error */
@@ -3375,6 +3563,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FileRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-ask_to_join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinAnswer"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-pending_join_requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["zhengtong__im__schemas__JoinRequestRead"][];
                 };
             };
             /** @description Validation Error */
@@ -3592,6 +3842,7 @@ export interface operations {
             query?: {
                 before_seq?: number | null;
                 after_seq?: number | null;
+                around_seq?: number | null;
                 limit?: number;
             };
             header?: never;
@@ -3812,6 +4063,95 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MessageRead"][];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-search_groups": {
+        parameters: {
+            query: {
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupFound"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-approve_join_request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-reject_join_request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -4076,6 +4416,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PreferencesRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "im-presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresenceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresenceRead"];
                 };
             };
             /** @description Validation Error */
@@ -4996,7 +5369,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JoinRequestRead"][];
+                    "application/json": components["schemas"]["zhengtong__org__invite_api__JoinRequestRead"][];
                 };
             };
             /** @description Validation Error */

@@ -19,6 +19,7 @@ const AppLayout = lazy(() => import("./AppLayout"));
 const CapabilityPage = lazy(() => import("../features/capabilities/CapabilityPage"));
 const SettingsPage = lazy(() => import("../features/settings/SettingsPage"));
 const ContactsPage = lazy(() => import("../features/directory/ContactsPage"));
+const ChatPage = lazy(() => import("../features/chat/ChatPage"));
 const AdminPage = lazy(() => import("../features/admin/AdminPage"));
 const JoinPage = lazy(() => import("../features/admin/JoinPage"));
 const NotFound = lazy(() => import("./NotFound"));
@@ -44,9 +45,20 @@ function AppRoutes() {
             <Route
               key={item.key}
               path={item.path}
-              element={item.key === "contacts" ? <ContactsPage /> : <CapabilityPage capability={item.key} />}
+              element={
+                item.key === "messages" ? (
+                  <ChatPage />
+                ) : item.key === "contacts" ? (
+                  <ContactsPage />
+                ) : (
+                  <CapabilityPage capability={item.key} />
+                )
+              }
             />
           ))}
+          <Route path="/chat/:conversationId" element={<ChatPage />} />
+          {/* The address chat had before it was built */}
+          <Route path="/messages" element={<Navigate to="/chat" replace />} />
           <Route path="/admin" element={<AdminPage />} />
           <Route path="/admin/:section" element={<AdminPage />} />
           <Route path="/settings" element={<Navigate to="/settings/profile" replace />} />

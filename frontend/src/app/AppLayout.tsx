@@ -1,13 +1,14 @@
 import { ControlOutlined, EllipsisOutlined, SettingOutlined } from "@ant-design/icons";
-import { Drawer, Layout, Menu, Spin } from "antd";
+import { Badge, Drawer, Layout, Menu, Spin } from "antd";
 import { Suspense, useState } from "react";
 import { Outlet, useLocation, useNavigate } from "react-router";
 
 import { allowedSections, useAdminRights } from "../features/admin/rights";
+import { ChatProvider, useTotalUnread } from "../features/chat/ChatProvider";
 import { useT } from "../i18n";
 import { Brand } from "./Brand";
 import { LanguageSwitch, OrgSwitcher, UserMenu } from "./HeaderControls";
-import { NAV_ITEMS } from "./navigation";
+import { NAV_ITEMS, type NavItem } from "./navigation";
 import { useIsPhone } from "./useIsPhone";
 
 const { Header, Sider, Content } = Layout;
@@ -22,6 +23,29 @@ function useSelectedKey(): string {
 /** 管理后台 is offered only to someone with admin duties in the current organisation. */
 function useShowAdmin(): boolean {
   return allowedSections(useAdminRights()).length > 0;
+}
+
+/** The messages entry carries the unread total. */
+function NavLabel({ item }: { item: NavItem }) {
+  const t = useT();
+  const unread = useTotalUnread();
+  if (item.key !== "messages" || unread === 0) return <>{t(item.label)}</>;
+  return (
+    <span className="zt-nav-label">
+      <span>{t(item.label)}</span>
+      <Badge count={unread} overflowCount={99} size="small" data-testid="nav-unread" />
+    </span>
+  );
+}
+
+function NavIcon({ item }: { item: NavItem }) {
+  const unread = useTotalUnread();
+  if (item.key !== "messages") return <>{item.icon}</>;
+  return (
+    <Badge count={unread} overflowCount={99} size="small" offset={[6, -2]} data-testid="nav-unread">
+      <span className="zt-bottom-nav-icon">{item.icon}</span>
+    </Badge>
+  );
 }
 
 function PageFallback() {
@@ -58,7 +82,7 @@ function DesktopLayout() {
           data-testid="side-nav"
           selectedKeys={[selected]}
           items={[
-            ...NAV_ITEMS.map((item) => ({ key: item.key, icon: item.icon, label: t(item.label) })),
+            ...NAV_ITEMS.map((item) => ({ key: item.key, icon: item.icon, label: <NavLabel item={item} /> })),
             { type: "divider" as const },
             ...(showAdmin ? [{ key: "admin", icon: <ControlOutlined />, label: t("nav.admin") }] : []),
             { key: "settings", icon: <SettingOutlined />, label: t("nav.settings") },
@@ -123,7 +147,7 @@ function PhoneLayout() {
             aria-current={selected === item.key ? "page" : undefined}
             onClick={() => go(item.path)}
           >
-            <span className="zt-bottom-nav-icon">{item.icon}</span>
+            {item.key === "messages" ? <NavIcon item={item} /> : <span className="zt-bottom-nav-icon">{item.icon}</span>}
             <span className="zt-bottom-nav-label">{t(item.label)}</span>
           </button>
         ))}
@@ -172,5 +196,6 @@ function PhoneLayout() {
 }
 
 export default function AppLayout() {
-  return useIsPhone() ? <PhoneLayout /> : <DesktopLayout />;
+  const phone = useIsPhone();
+  return <ChatProvider>{phone ? <PhoneLayout /> : <DesktopLayout />}</ChatProvider>;
 }

@@ -5,7 +5,7 @@ import { Navigate, useLocation } from "react-router";
 import { useT } from "../i18n";
 import { useSession } from "./session";
 
-export const HOME = "/messages";
+export const HOME = "/chat";
 
 export function FullPageSpin() {
   const t = useT();

@@ -37,7 +37,7 @@ export interface NavItem {
 }
 
 export const NAV_ITEMS: readonly NavItem[] = [
-  { key: "messages", path: "/messages", label: "nav.messages", description: "cap.messages", icon: <MessageOutlined />, primary: true },
+  { key: "messages", path: "/chat", label: "nav.messages", description: "cap.messages", icon: <MessageOutlined />, primary: true },
   { key: "ding", path: "/ding", label: "nav.ding", description: "cap.ding", icon: <ThunderboltOutlined />, primary: true },
   { key: "contacts", path: "/contacts", label: "nav.contacts", description: "cap.contacts", icon: <TeamOutlined />, primary: true },
   { key: "workbench", path: "/workbench", label: "nav.workbench", description: "cap.workbench", icon: <AppstoreOutlined />, primary: true },

@@ -250,10 +250,15 @@ async def _me_out(session: DbSession, context: Context, caller: CurrentCaller) -
         totp_enabled=me.account.totp_enabled,
         has_password=me.account.password_hash is not None,
         organizations=[
-            schemas.OrganizationBrief(id=org.id, name=org.name, role=membership.role)
+            schemas.OrganizationBrief(
+                id=org.id, name=org.name, role=membership.role, membership_id=membership.id
+            )
             for membership, org in me.organizations
         ],
         current_org_id=me.current_org_id,
+        current_membership_id=next(
+            (membership.id for membership, org in me.organizations if org.id == me.current_org_id), None
+        ),
     )
 
 

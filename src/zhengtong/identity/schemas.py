@@ -70,6 +70,7 @@ class OrganizationBrief(OutputSchema):
     id: str
     name: str
     role: str
+    membership_id: str  # the person's membership there (who they are in chat, the directory …)
 
 
 class MeOut(OutputSchema):
@@ -81,6 +82,7 @@ class MeOut(OutputSchema):
     has_password: bool
     organizations: list[OrganizationBrief]
     current_org_id: str | None
+    current_membership_id: str | None
 
 
 class SwitchOrgIn(InputSchema):

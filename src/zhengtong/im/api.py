@@ -187,7 +187,7 @@ async def set_personal_flags(
 ) -> schemas.ConversationRead:
     viewer = await _viewer(session, caller)
     await conversations.set_personal_flags(
-        session, viewer, conversation_id, do_not_disturb=body.do_not_disturb, pinned=body.pinned
+        session, context, viewer, conversation_id, do_not_disturb=body.do_not_disturb, pinned=body.pinned
     )
     return await _read_one(session, context, viewer, conversation_id)
 
@@ -339,11 +339,20 @@ async def history(
     context: Context,
     before_seq: int | None = Query(default=None, ge=1),
     after_seq: int | None = Query(default=None, ge=0),
+    around_seq: int | None = Query(default=None, ge=1),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> schemas.MessagePage:
+    """The latest page, or the page before `before_seq`, after `after_seq` or around `around_seq`."""
     viewer = await _viewer(session, caller)
     return await messages.history(
-        session, context, viewer, conversation_id, before_seq=before_seq, after_seq=after_seq, limit=limit
+        session,
+        context,
+        viewer,
+        conversation_id,
+        before_seq=before_seq,
+        after_seq=after_seq,
+        around_seq=around_seq,
+        limit=limit,
     )
 
 
@@ -539,12 +548,20 @@ async def update_preferences(
     return _preferences_read(found)
 
 
+def _policy_read(context: AppContext, policy: ChatPolicy) -> schemas.ChatPolicyRead:
+    return schemas.ChatPolicyRead(
+        **policy.as_settings(),
+        max_upload_bytes=context.settings.max_upload_bytes,
+        max_text_chars=policy.max_text_chars,
+    )
+
+
 @router.get("/im/policy", response_model=schemas.ChatPolicyRead)
-async def get_policy(caller: CurrentCaller, session: DbSession) -> schemas.ChatPolicyRead:
+async def get_policy(caller: CurrentCaller, session: DbSession, context: Context) -> schemas.ChatPolicyRead:
     """Every member may read the policy (the client needs to know whether receipts are on)."""
     viewer = await _viewer(session, caller)
     policy = ChatPolicy.of(await _organization(session, viewer.org_id))
-    return schemas.ChatPolicyRead.model_validate(policy.as_settings())
+    return _policy_read(context, policy)
 
 
 @router.patch("/im/policy", response_model=schemas.ChatPolicyRead)
@@ -568,4 +585,4 @@ async def update_policy(
         ip=ip,
         detail=changes,
     )
-    return schemas.ChatPolicyRead.model_validate(policy.as_settings())
+    return _policy_read(context, policy)

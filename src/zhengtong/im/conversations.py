@@ -23,6 +23,7 @@ from zhengtong.im.models import Conversation, ConversationKind, ConversationMemb
 from zhengtong.im.policy import ChatPolicy
 from zhengtong.im.seats import Seat, seat_of
 from zhengtong.org.models import Department, MemberDepartment, Membership, Organization
+from zhengtong.platform.eventlog import append_after_commit
 
 GROUP_KINDS = (ConversationKind.GROUP, ConversationKind.DEPARTMENT, ConversationKind.ALL_STAFF)
 SYNCED_KINDS = (ConversationKind.DEPARTMENT, ConversationKind.ALL_STAFF)
@@ -713,6 +714,7 @@ async def set_announcement(
 
 async def set_personal_flags(
     session: AsyncSession,
+    context: AppContext,
     viewer: Viewer,
     conversation_id: str,
     *,
@@ -724,6 +726,9 @@ async def set_personal_flags(
         seat.member.do_not_disturb = do_not_disturb
     if pinned is not None:
         seat.member.pinned = pinned
+    # The person's other devices follow.
+    event = {"type": "conversation.updated", "conversation_id": conversation_id}
+    append_after_commit(session, context.events, [viewer.account_id], event)
     return seat.member
 
 

@@ -94,6 +94,7 @@ async def read_moved(
         "conversation_id": conversation_id,
         "membership_id": reader.membership_id,
         "read_seq": reader.read_seq,
+        "previous_read_seq": old_seq,  # messages in (previous, read_seq] gained a reader
     }
     accounts = {reader.account_id}
     if tell_senders:

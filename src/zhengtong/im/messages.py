@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
@@ -125,6 +125,7 @@ class Renderer:
             client_msg_id=message.client_msg_id if sender == self.viewer_membership_id else None,
             created_at=message.created_at,
             recalled=message.recalled_at is not None,
+            recalled_by_membership_id=message.recalled_by_membership_id,
             pinned=message.pinned_at is not None,
             reactions=dict(message.reactions or {}),
         )
@@ -458,21 +459,31 @@ async def history(
     before_seq: int | None,
     after_seq: int | None,
     limit: int,
+    around_seq: int | None = None,
 ) -> MessagePage:
-    """A page of messages, newest first below `before_seq`, or oldest first above `after_seq`
-    (to catch up after a reconnect). Never older than what the viewer may see."""
+    """A page of messages in ascending order: the latest, those below `before_seq` (scrolling
+    back), those above `after_seq` (catching up after a reconnect), or those around `around_seq`
+    (jumping to a search hit). Never older than what the viewer may see."""
     seat = await seat_of(session, viewer, conversation_id)
     floor = seat.member.visible_after_seq
-    query = select(Message).where(Message.conversation_id == conversation_id, Message.seq > floor)
+    visible = select(Message).where(Message.conversation_id == conversation_id, Message.seq > floor)
+    more_before = more_after = False
     if after_seq is not None:
-        query = query.where(Message.seq > after_seq).order_by(Message.seq).limit(limit + 1)
+        rows, more_after = await _page(
+            session, visible.where(Message.seq > after_seq), limit, newest_first=False
+        )
+        more_before = bool(rows) and rows[0].seq > floor + 1
+    elif around_seq is not None:
+        older, more_before = await _page(
+            session, visible.where(Message.seq < around_seq), limit // 2, newest_first=True
+        )
+        newer, more_after = await _page(
+            session, visible.where(Message.seq >= around_seq), limit - limit // 2, newest_first=False
+        )
+        rows = older + newer
     else:
-        if before_seq is not None:
-            query = query.where(Message.seq < before_seq)
-        query = query.order_by(Message.seq.desc()).limit(limit + 1)
-    rows = list((await session.execute(query)).scalars())
-    more = len(rows) > limit
-    rows = sorted(rows[:limit], key=lambda m: m.seq)
+        query = visible if before_seq is None else visible.where(Message.seq < before_seq)
+        rows, more_before = await _page(session, query, limit, newest_first=True)
     organization = await _organization(session, viewer.org_id)
     counter = None
     if any(m.sender_membership_id == viewer.membership_id for m in rows):
@@ -480,13 +491,24 @@ async def history(
     renderer = await renderer_for(
         session, context, organization, rows, viewer_membership_id=viewer.membership_id, receipts=counter
     )
-    has_more_before = more if after_seq is None else bool(rows) and rows[0].seq > floor + 1
     return MessagePage(
         items=[renderer.render(m) for m in rows],
-        has_more_before=has_more_before,
-        has_more_after=more if after_seq is not None else False,
+        has_more_before=more_before,
+        has_more_after=more_after,
         visible_after_seq=floor,
     )
+
+
+async def _page(
+    session: AsyncSession, query: Select[Message], limit: int, *, newest_first: bool
+) -> tuple[list[Message], bool]:
+    """Up to `limit` messages of `query` from its newest or oldest end, in ascending order, and
+    whether more lie beyond."""
+    if limit <= 0:
+        return [], False
+    order = Message.seq.desc() if newest_first else Message.seq
+    rows = list((await session.execute(query.order_by(order).limit(limit + 1))).scalars())
+    return sorted(rows[:limit], key=lambda m: m.seq), len(rows) > limit
 
 
 async def latest_messages(

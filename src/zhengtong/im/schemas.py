@@ -111,6 +111,8 @@ class ChatPolicyRead(OutputSchema):
     read_receipts: str
     recall_window_minutes: int
     max_group_members: int
+    max_upload_bytes: int  # the installation's limit for one attachment
+    max_text_chars: int
 
 
 class FileRead(OutputSchema):
@@ -162,6 +164,7 @@ class MessageRead(OutputSchema):
     client_msg_id: str | None = None
     created_at: datetime
     recalled: bool = False
+    recalled_by_membership_id: str | None = None  # the sender, or a group owner or admin
     pinned: bool = False
     reactions: dict[str, list[str]] = Field(default_factory=dict)
     # For the sender's own messages with read receipts on: how many have not read it yet.

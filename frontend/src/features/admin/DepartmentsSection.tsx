@@ -162,7 +162,7 @@ function DepartmentDetail({
       const kids = index.children.get(department.id) ?? [];
       const created = await call(
         api.POST("/api/v1/org/departments", {
-          body: { parent_id: department.id, name: child.trim(), sort_order: kids.length ? Math.max(...kids.map((k) => k.sort_order)) + 1 : 0 },
+          body: { parent_id: department.id, name: child.trim(), chat_group: false, sort_order: kids.length ? Math.max(...kids.map((k) => k.sort_order)) + 1 : 0 },
         }),
       );
       message.success(t("admin.dept.created", { name: created.name }));

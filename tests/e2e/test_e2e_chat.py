@@ -1,0 +1,315 @@
+"""Chat (即时通讯) in two and three browsers at once: a direct chat started from the member picker,
+messages and unread badges arriving live, read receipts that turn from "1人未读" to "全部已读" while
+the sender watches, a group with an @mention and its read list, a recall that disappears on the
+other side, an image with its thumbnail, and the phone layout."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+# Demo members no other browser test logs in with (each number gets one SMS code a minute).
+DIRECT = ("13800000020", "13800000021")
+GROUP = ("13800000022", "13800000023", "13800000024")
+RECALL = ("13800000025", "13800000026")
+IMAGE = ("13800000027", "13800000028")
+
+
+def _person(web: Any, mobile: str, **options: Any) -> tuple[Any, str]:
+    """A logged-in browser context and the person's name."""
+    context = web.context(**options)
+    web.api_login(context, mobile)
+    name = context.request.get("/api/v1/me").json()["name"]
+    return context, name
+
+
+def _membership_id(context: Any, name: str) -> str:
+    """A colleague's membership id, found in the address book the way the picker finds them."""
+    found = context.request.get("/api/v1/directory/search", params={"q": name}).json()["members"]
+    ids = [member["id"] for member in found if member["name"] == name]
+    assert len(ids) == 1, f"the demo should have exactly one {name}: {found}"
+    return str(ids[0])
+
+
+def _open_chat(page: Any) -> None:
+    page.goto("/chat")
+    pane = page.get_by_test_id("conversation-pane")
+    expect(pane).to_have_attribute("data-connection", "open")
+    expect(pane).to_have_attribute("data-loaded", "true")
+
+
+def _send(page: Any, text: str) -> None:
+    box = page.get_by_test_id("composer-input")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("")
+
+
+def _row(page: Any, title: str) -> Any:
+    return page.get_by_test_id("conversation-row").filter(
+        has=page.get_by_test_id("conversation-title").get_by_text(title, exact=True)
+    )
+
+
+def _own(page: Any, text: str) -> Any:
+    return page.locator('[data-testid="message"][data-own="true"]').filter(has_text=text)
+
+
+def _theirs(page: Any, text: str) -> Any:
+    return page.locator('[data-testid="message"][data-own="false"]').filter(has_text=text)
+
+
+def _image(page: Any, *, own: bool) -> Any:
+    message = page.locator(f'[data-testid="message"][data-own="{"true" if own else "false"}"]')
+    return message.get_by_test_id("message-image").locator("img")
+
+
+def _png(width: int = 96, height: int = 64) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), (22, 119, 255))
+    ImageDraw.Draw(image).rectangle((12, 12, width - 12, height - 12), fill=(255, 196, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_two_people_chat_live_with_read_receipts(web: Any) -> None:
+    alice_context, alice = _person(web, DIRECT[0])
+    bob_context, bob = _person(web, DIRECT[1])
+    bob_id = _membership_id(alice_context, bob)
+    pa, pb = alice_context.new_page(), bob_context.new_page()
+    _open_chat(pa)
+    _open_chat(pb)
+    web.screenshot(pb, "chat-list-zh")
+
+    # Alice starts a direct chat with Bob from the member picker.
+    pa.get_by_test_id("new-chat").click()
+    pa.get_by_test_id("new-direct").click()
+    pa.get_by_test_id("picker-search").fill(bob)
+    person = pa.locator(f'[data-testid="picker-member"][data-member-id="{bob_id}"]')
+    expect(person).to_be_visible()
+    web.screenshot(pa, "chat-picker-zh")
+    person.click()
+    expect(pa).to_have_url(re.compile(r"/chat/[0-9A-Za-z]+$"))
+    expect(pa.get_by_test_id("conversation-header-title")).to_have_text(bob)
+
+    _send(pa, "李处长好，明天上午的会议材料已经准备好了。")
+    sent = _own(pa, "会议材料已经准备好了")
+    expect(sent.get_by_test_id("receipt")).to_have_text("1人未读")
+
+    # Bob sees the new conversation arrive with its unread badge, without reloading.
+    row = _row(pb, alice)
+    expect(row.get_by_test_id("unread-badge")).to_have_text("1")
+    expect(row).to_contain_text("会议材料已经准备好了")
+    expect(pb.get_by_test_id("side-nav").get_by_test_id("nav-unread")).to_be_visible()
+    web.screenshot(pb, "chat-unread-zh")
+
+    row.click()
+    expect(_theirs(pb, "会议材料已经准备好了")).to_be_visible()
+    expect(row.get_by_test_id("unread-badge")).to_have_count(0)
+    # …and Alice watches her receipt turn to read.
+    expect(sent.get_by_test_id("receipt")).to_have_text("全部已读")
+
+    # Bob types (Alice sees that he does), then replies on two lines.
+    box = pb.get_by_test_id("composer-input")
+    box.press_sequentially("收到")
+    expect(pa.get_by_test_id("typing")).to_contain_text(bob)
+    box.press("Shift+Enter")
+    box.press_sequentially("我看一下再回复您")
+    box.press("Enter")
+    reply = _theirs(pa, "我看一下再回复您")
+    expect(reply).to_be_visible()
+    expect(reply.get_by_test_id("bubble")).to_have_text(re.compile(r"收到\s*我看一下再回复您"))
+    # Alice has the conversation open, so Bob's reply is read at once.
+    expect(_own(pb, "我看一下再回复您").get_by_test_id("receipt")).to_have_text("全部已读")
+
+    # The read list names who has read the message.
+    sent.get_by_test_id("receipt").click()
+    reads = pa.get_by_test_id("read-list")
+    expect(pa.get_by_test_id("reads-tab-read")).to_have_text("已读（1）")
+    pa.get_by_test_id("reads-tab-read").click()
+    expect(reads.get_by_test_id("read-people")).to_contain_text(bob)
+    pa.keyboard.press("Escape")
+    expect(reads).to_be_hidden()
+
+    web.screenshot(pa, "chat-conversation-zh")
+    web.screenshot(pb, "chat-conversation-reply-zh")
+
+    # Message search finds the message and jumps into the conversation.
+    pb.get_by_test_id("chat-search").fill("会议材料")
+    hit = pb.get_by_test_id("search-hit").first
+    expect(hit).to_contain_text("会议材料")
+    web.screenshot(pb, "chat-search-zh")
+    hit.click()
+    expect(pb.get_by_test_id("chat-search")).to_have_value("")
+    expect(_theirs(pb, "会议材料已经准备好了")).to_be_visible()
+
+
+def test_group_with_a_mention_and_its_read_list(web: Any) -> None:
+    owner_context, owner = _person(web, GROUP[0])
+    member_context, member = _person(web, GROUP[1])
+    other_context, other = _person(web, GROUP[2])
+    member_id = _membership_id(owner_context, member)
+    other_id = _membership_id(owner_context, other)
+    po, pm, px = owner_context.new_page(), member_context.new_page(), other_context.new_page()
+    for page in (po, pm, px):
+        _open_chat(page)
+
+    po.get_by_test_id("new-chat").click()
+    po.get_by_test_id("new-group").click()
+    po.get_by_test_id("group-name").fill("专项工作组")
+    for name, membership_id in ((member, member_id), (other, other_id)):
+        po.get_by_test_id("picker-search").fill(name)
+        po.locator(f'[data-testid="picker-member"][data-member-id="{membership_id}"]').click()
+    expect(po.get_by_test_id("picker-chosen")).to_contain_text(member)
+    expect(po.get_by_test_id("picker-chosen")).to_contain_text(other)
+    web.screenshot(po, "chat-new-group-zh")
+    po.get_by_test_id("picker-confirm").click()
+    expect(po.get_by_test_id("conversation-header-title")).to_contain_text("专项工作组")
+    expect(po.get_by_test_id("system-line").first).to_contain_text("创建了群聊")
+
+    # Both members hear of the group as soon as it exists.
+    expect(_row(pm, "专项工作组")).to_be_visible()
+    expect(_row(px, "专项工作组")).to_be_visible()
+
+    # An @mention chosen from the picker that opens on "@".
+    box = po.get_by_test_id("composer-input")
+    box.press_sequentially("@" + member[0])
+    option = po.get_by_test_id("mention-option").filter(has_text=member)
+    expect(option).to_be_visible()
+    web.screenshot(po, "chat-mention-picker-zh")
+    option.click()
+    box.press_sequentially("请在周五前汇总各科室的意见")
+    with po.expect_request(lambda r: r.method == "POST" and r.url.endswith("/messages")) as request:
+        box.press("Enter")
+    body = request.value.post_data_json
+    assert body["mentions"] == [member_id] and body["text"].startswith(f"@{member} "), body
+    sent = _own(po, "汇总各科室的意见")
+    expect(sent.get_by_test_id("receipt")).to_have_text("2人未读")
+
+    mentioned = _row(pm, "专项工作组")
+    expect(mentioned).to_contain_text("[有人@我]")
+    expect(mentioned.get_by_test_id("unread-badge")).to_be_visible()
+    mentioned.click()
+    expect(_theirs(pm, "汇总各科室的意见").locator(".zt-msg-at")).to_have_text(f"@{member}")
+    expect(sent.get_by_test_id("receipt")).to_have_text("1人未读")
+
+    # Who has read it and who has not; the open list follows the third member's reading.
+    sent.get_by_test_id("receipt").click()
+    reads = po.get_by_test_id("read-list")
+    expect(po.get_by_test_id("reads-tab-unread")).to_have_text("未读（1）")
+    expect(reads.get_by_test_id("unread-people")).to_contain_text(other)
+    expect(reads.get_by_test_id("unread-people")).not_to_contain_text(member)
+    po.get_by_test_id("reads-tab-read").click()
+    expect(reads.get_by_test_id("read-people")).to_contain_text(member)
+    web.screenshot(po, "chat-read-list-zh")
+
+    _row(px, "专项工作组").click()
+    expect(_theirs(px, "汇总各科室的意见")).to_be_visible()
+    expect(po.get_by_test_id("reads-tab-read")).to_have_text("已读（2）")
+    expect(po.get_by_test_id("reads-tab-unread")).to_have_text("未读（0）")
+    po.keyboard.press("Escape")
+    expect(sent.get_by_test_id("receipt")).to_have_text("全部已读")
+
+    # The group's settings: the owner and the members.
+    po.get_by_test_id("open-settings").click()
+    settings = po.get_by_test_id("conversation-settings")
+    expect(settings.get_by_test_id("chat-member")).to_have_count(3)
+    owner_row = settings.get_by_test_id("chat-member").filter(has_text=owner)
+    expect(owner_row.get_by_test_id("rank-owner")).to_be_visible()
+    expect(settings.get_by_test_id("group-switches")).to_be_visible()
+    web.screenshot(po, "chat-group-settings-zh")
+
+
+def test_a_recalled_message_disappears_for_the_other_side(web: Any) -> None:
+    alice_context, alice = _person(web, RECALL[0])
+    bob_context, bob = _person(web, RECALL[1])
+    bob_id = _membership_id(alice_context, bob)
+    opened = alice_context.request.post(
+        "/api/v1/im/conversations/direct",
+        data={"membership_id": bob_id},
+        headers=web.csrf_headers(alice_context),
+    )
+    assert opened.ok, opened.text()
+    conversation_id = opened.json()["id"]
+    pa, pb = alice_context.new_page(), bob_context.new_page()
+    _open_chat(pb)
+    pa.goto(f"/chat/{conversation_id}")
+    expect(pa.get_by_test_id("conversation-header-title")).to_have_text(bob)
+
+    _send(pa, "这份名单有误，请以附件为准")
+    _row(pb, alice).click()
+    expect(_theirs(pb, "这份名单有误")).to_be_visible()
+
+    message = _own(pa, "这份名单有误")
+    message.get_by_test_id("bubble").hover()
+    message.get_by_test_id("action-more").click()
+    pa.locator("[data-testid=action-recall]:visible").click()
+    pa.get_by_test_id("recall-confirm").click()
+    expect(pa.get_by_test_id("recall-marker")).to_have_text("你撤回了一条消息")
+
+    # Gone on the other side too, live, with a marker in its place.
+    expect(pb.get_by_text("这份名单有误")).to_have_count(0)
+    expect(pb.get_by_test_id("recall-marker")).to_have_text(f"“{alice}”的一条消息已撤回")
+    web.screenshot(pb, "chat-recalled-zh")
+
+
+def test_an_image_with_its_thumbnail_on_a_phone(web: Any, tmp_path: Any) -> None:
+    alice_context, alice = _person(web, IMAGE[0])
+    bob_context, bob = _person(web, IMAGE[1], phone=True)
+    bob_id = _membership_id(alice_context, bob)
+    opened = alice_context.request.post(
+        "/api/v1/im/conversations/direct",
+        data={"membership_id": bob_id},
+        headers=web.csrf_headers(alice_context),
+    )
+    assert opened.ok, opened.text()
+    conversation_id = opened.json()["id"]
+    pa, pb = alice_context.new_page(), bob_context.new_page()
+    _open_chat(pb)
+    pa.goto(f"/chat/{conversation_id}")
+    expect(pa.get_by_test_id("conversation-header-title")).to_have_text(bob)
+
+    picture = tmp_path / "现场照片.png"
+    picture.write_bytes(_png())
+    with pa.expect_response(lambda r: "/files/upload" in r.url) as uploaded:
+        pa.get_by_test_id("image-input").set_input_files(str(picture))
+    assert uploaded.value.status == 201, uploaded.value.text()
+    assert uploaded.value.json()["has_thumbnail"] is True
+    mine = _image(pa, own=True)
+    expect(mine).to_be_visible()
+    expect(mine).to_have_attribute("src", re.compile(r"/api/v1/im/files/\w+\?thumbnail=true$"))
+    pa.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=mine.element_handle())
+    expect(pa.get_by_test_id("pending-message")).to_have_count(0)
+    web.screenshot(pa, "chat-image-zh")
+
+    # On the phone: the list, then the conversation as a screen of its own, and back.
+    row = _row(pb, alice)
+    expect(row).to_contain_text("[图片]")
+    expect(pb.get_by_test_id("bottom-nav").get_by_test_id("nav-unread")).to_be_visible()
+    width = pb.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page is {width}px wide on a 390px screen"
+    web.screenshot(pb, "chat-phone-list-zh")
+    row.tap()
+    expect(pb.get_by_test_id("page-chat")).to_have_attribute("data-view", "conversation")
+    theirs = _image(pb, own=False)
+    expect(theirs).to_be_visible()
+    pb.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=theirs.element_handle())
+    # The conversation covers the app's bars; its composer sits at the bottom of the screen.
+    covered = pb.evaluate("document.elementFromPoint(195, 835)?.closest('.zt-chat-phone-conv') !== null")
+    assert covered, "the bottom navigation shows through the conversation"
+    box = pb.get_by_test_id("composer").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 844 + 0.5
+    _send(pb, "照片收到，很清楚👍")
+    expect(_theirs(pa, "照片收到")).to_be_visible()
+    web.screenshot(pb, "chat-phone-conversation-zh")
+    pb.get_by_test_id("chat-back").tap()
+    expect(pb.get_by_test_id("page-chat")).to_have_attribute("data-view", "list")
+    expect(_row(pb, alice)).to_contain_text("照片收到")
