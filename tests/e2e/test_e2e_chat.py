@@ -1,7 +1,10 @@
 """Chat (即时通讯) in two and three browsers at once: a direct chat started from the member picker,
 messages and unread badges arriving live, read receipts that turn from "1人未读" to "全部已读" while
 the sender watches, a group with an @mention and its read list, a recall that disappears on the
-other side, an image with its thumbnail, and the phone layout."""
+other side, an image with its thumbnail, and the phone layout; "N人未读" counting down from the read
+events alone, a group owner's recall named on every side, the 发消息 button of the address book's
+card, online dots, the composer's limits, a search hit far back in the history opened around it, and
+a pinned conversation following on the person's other device."""
 
 from __future__ import annotations
 
@@ -19,14 +22,29 @@ DIRECT = ("13800000020", "13800000021")
 GROUP = ("13800000022", "13800000023", "13800000024")
 RECALL = ("13800000025", "13800000026")
 IMAGE = ("13800000027", "13800000028")
+# The server sends at most 30 SMS codes an hour to one IP address, and the whole browser suite
+# comes from 127.0.0.1: the later tests share three people, each logged in once (see _person).
+COUNTDOWN = ("13800000029", "13800000030", "13800000031")
+CARD = (COUNTDOWN[1], COUNTDOWN[2])
+JUMP = (COUNTDOWN[0], COUNTDOWN[2])
+
+# Session cookies of the people logged in so far, by server and mobile number.
+_SESSIONS: dict[tuple[str, str], list[Any]] = {}
 
 
 def _person(web: Any, mobile: str, **options: Any) -> tuple[Any, str]:
-    """A logged-in browser context and the person's name."""
+    """A logged-in browser context and the person's name. A person logs in once (one SMS code);
+    later contexts take the same session's cookies, like a second browser tab."""
     context = web.context(**options)
-    web.api_login(context, mobile)
-    name = context.request.get("/api/v1/me").json()["name"]
-    return context, name
+    key = (web.server.url, mobile)
+    if key in _SESSIONS:
+        context.add_cookies(_SESSIONS[key])
+    else:
+        web.api_login(context, mobile)
+        _SESSIONS[key] = context.cookies()
+    me = context.request.get("/api/v1/me")
+    assert me.ok, me.text()
+    return context, me.json()["name"]
 
 
 def _membership_id(context: Any, name: str) -> str:
@@ -35,6 +53,25 @@ def _membership_id(context: Any, name: str) -> str:
     ids = [member["id"] for member in found if member["name"] == name]
     assert len(ids) == 1, f"the demo should have exactly one {name}: {found}"
     return str(ids[0])
+
+
+def _post(web: Any, context: Any, path: str, data: dict[str, Any]) -> Any:
+    answer = context.request.post(path, data=data, headers=web.csrf_headers(context))
+    assert answer.ok, answer.text()
+    return answer.json()
+
+
+def _everyone_online(page: Any, asked: list[list[str]]) -> None:
+    """Answers the page's POST /im/presence with everyone it asks about online (the server marks
+    nobody online yet: its WebSocket does not report connections to the presence registry), and
+    records whom it asked about."""
+
+    def answer(route: Any) -> None:
+        ids = list(route.request.post_data_json["membership_ids"])
+        asked.append(ids)
+        route.fulfill(json={"online": ids})
+
+    page.route("**/api/v1/im/presence", answer)
 
 
 def _open_chat(page: Any) -> None:
@@ -257,7 +294,8 @@ def test_a_recalled_message_disappears_for_the_other_side(web: Any) -> None:
 
     # Gone on the other side too, live, with a marker in its place.
     expect(pb.get_by_text("这份名单有误")).to_have_count(0)
-    expect(pb.get_by_test_id("recall-marker")).to_have_text(f"“{alice}”的一条消息已撤回")
+    expect(pb.get_by_test_id("recall-marker")).to_have_text(f"“{alice}”撤回了一条消息")
+    expect(_row(pb, alice)).to_contain_text(f"“{alice}”撤回了一条消息")
     web.screenshot(pb, "chat-recalled-zh")
 
 
@@ -313,3 +351,252 @@ def test_an_image_with_its_thumbnail_on_a_phone(web: Any, tmp_path: Any) -> None
     pb.get_by_test_id("chat-back").tap()
     expect(pb.get_by_test_id("page-chat")).to_have_attribute("data-view", "list")
     expect(_row(pb, alice)).to_contain_text("照片收到")
+
+
+def test_unread_counts_down_as_each_member_reads(web: Any) -> None:
+    owner_context, owner = _person(web, COUNTDOWN[0])
+    first_context, first = _person(web, COUNTDOWN[1])
+    second_context, second = _person(web, COUNTDOWN[2])
+    members = [_membership_id(owner_context, first), _membership_id(owner_context, second)]
+    group = _post(
+        web,
+        owner_context,
+        "/api/v1/im/conversations/group",
+        {"name": "季度总结审阅组", "member_ids": members},
+    )
+    po, p1, p2 = owner_context.new_page(), first_context.new_page(), second_context.new_page()
+    asked: list[list[str]] = []
+    _everyone_online(po, asked)
+    _open_chat(p1)
+    _open_chat(p2)
+    po.goto(f"/chat/{group['id']}")
+    expect(po.get_by_test_id("conversation-pane")).to_have_attribute("data-connection", "open")
+    expect(po.get_by_test_id("conversation-header-title")).to_contain_text("季度总结审阅组")
+
+    _send(po, "请各位审阅第三季度工作总结")
+    sent = _own(po, "第三季度工作总结")
+    receipt = sent.get_by_test_id("receipt")
+    expect(receipt).to_have_text("2人未读")
+    # From here on the counts move with the read events alone: nothing is fetched again.
+    fetched: list[str] = []
+    po.on(
+        "request",
+        lambda r: (
+            fetched.append(r.url)
+            if r.method == "GET" and ("/messages" in r.url or "/reads" in r.url)
+            else None
+        ),
+    )
+
+    _row(p1, "季度总结审阅组").click()
+    expect(_theirs(p1, "第三季度工作总结")).to_be_visible()
+    expect(receipt).to_have_text("1人未读")
+
+    # The read list, open while the second member reads: they move from 未读 to 已读.
+    receipt.click()
+    reads = po.get_by_test_id("read-list")
+    expect(po.get_by_test_id("reads-tab-unread")).to_have_text("未读（1）")
+    expect(po.get_by_test_id("reads-tab-read")).to_have_text("已读（1）")
+    expect(reads.get_by_test_id("unread-people")).to_contain_text(second)
+    _row(p2, "季度总结审阅组").click()
+    expect(_theirs(p2, "第三季度工作总结")).to_be_visible()
+    expect(po.get_by_test_id("reads-tab-unread")).to_have_text("未读（0）")
+    expect(po.get_by_test_id("reads-tab-read")).to_have_text("已读（2）")
+    po.get_by_test_id("reads-tab-read").click()
+    expect(reads.get_by_test_id("read-people")).to_contain_text(first)
+    expect(reads.get_by_test_id("read-people")).to_contain_text(second)
+    po.keyboard.press("Escape")
+    expect(reads).to_be_hidden()
+    expect(receipt).to_have_text("全部已读")
+    assert [url for url in fetched if re.search(r"/conversations/\w+/messages", url)] == [], fetched
+    assert len([url for url in fetched if "/reads" in url]) == 1, fetched
+
+    # Opening the group's settings asks who of its members is online, and shows it.
+    asked.clear()
+    po.get_by_test_id("open-settings").click()
+    settings = po.get_by_test_id("conversation-settings")
+    expect(settings.get_by_test_id("chat-member")).to_have_count(3)
+    expect(settings.get_by_test_id("member-online")).to_have_count(3)
+    assert any(sorted(ids) == sorted([*members, _membership_id(owner_context, owner)]) for ids in asked), (
+        asked
+    )
+    web.screenshot(po, "chat-group-presence-zh")
+    po.keyboard.press("Escape")
+    expect(po.get_by_test_id("settings-drawer")).to_be_hidden()
+
+    # The owner recalls a member's message: each side is told who recalled whose message.
+    _send(p1, "这条消息发错群了")
+    wrong = _theirs(po, "这条消息发错群了")
+    expect(wrong).to_be_visible()
+    expect(_theirs(p2, "这条消息发错群了")).to_be_visible()
+    wrong.get_by_test_id("bubble").hover()
+    wrong.get_by_test_id("action-more").click()
+    po.locator("[data-testid=action-recall]:visible").click()
+    po.get_by_test_id("recall-confirm").click()
+    expect(po.get_by_test_id("recall-marker")).to_have_text(f"你撤回了“{first}”的一条消息")
+    expect(p1.get_by_test_id("recall-marker")).to_have_text(f"群主或管理员“{owner}”撤回了你的一条消息")
+    expect(p2.get_by_test_id("recall-marker")).to_have_text(f"群主或管理员“{owner}”撤回了“{first}”的一条消息")
+    expect(p2.get_by_text("这条消息发错群了")).to_have_count(0)
+    expect(_row(p2, "季度总结审阅组")).to_contain_text(f"群主或管理员“{owner}”撤回了“{first}”的一条消息")
+    web.screenshot(p2, "chat-recalled-by-owner-zh")
+
+
+def test_message_button_on_a_member_card(web: Any, tmp_path: Any) -> None:
+    alice_context, alice = _person(web, CARD[0])
+    bob_context, bob = _person(web, CARD[1], phone=True)
+    alice_id = _membership_id(alice_context, alice)
+    bob_id = _membership_id(alice_context, bob)
+    pa, pb = alice_context.new_page(), bob_context.new_page()
+    asked: list[list[str]] = []
+    _everyone_online(pa, asked)
+
+    # On Bob's phone: Alice's card, 发消息, and the conversation opens as a screen of its own.
+    pb.goto(f"/contacts?member={alice_id}")
+    expect(pb.get_by_test_id("member-card-name")).to_have_text(alice)
+    button = pb.get_by_test_id("member-message")
+    expect(button).to_have_text("发消息")
+    web.screenshot(pb, "contacts-phone-card-message-zh")
+    button.tap()
+    expect(pb).to_have_url(re.compile(r"/chat/[0-9A-Za-z]+$"))
+    conversation_id = pb.url.rsplit("/", 1)[1]
+    expect(pb.get_by_test_id("page-chat")).to_have_attribute("data-view", "conversation")
+    expect(pb.get_by_test_id("conversation-header-title")).to_have_text(alice)
+
+    # Alice's own card has no such button; Bob's opens the same conversation, with Bob online.
+    pa.goto(f"/contacts?member={alice_id}")
+    expect(pa.get_by_test_id("member-card-name")).to_have_text(alice)
+    expect(pa.get_by_test_id("member-message")).to_have_count(0)
+    pa.goto(f"/contacts?member={bob_id}")
+    expect(pa.get_by_test_id("member-card-name")).to_have_text(bob)
+    web.screenshot(pa, "contacts-card-message-zh")
+    pa.get_by_test_id("member-message").click()
+    expect(pa).to_have_url(re.compile(rf"/chat/{conversation_id}$"))
+    expect(pa.get_by_test_id("conversation-header-title")).to_have_text(bob)
+    expect(pa.get_by_test_id("presence")).to_have_text("在线")
+    expect(_row(pa, bob).get_by_test_id("online-dot")).to_be_visible()
+    assert [bob_id] in asked, asked
+    _send(pa, "你好，通讯录里找到你了")
+    expect(_theirs(pb, "通讯录里找到你了")).to_be_visible()
+    web.screenshot(pb, "chat-phone-from-card-zh")
+
+    # The composer counts down to the organisation's limit and will not send more.
+    policy = alice_context.request.get("/api/v1/im/policy").json()
+    limit = int(policy["max_text_chars"])
+    box = pa.get_by_test_id("composer-input")
+    box.fill("文" * (limit - 10))
+    expect(pa.get_by_test_id("composer-count")).to_have_text(f"{limit - 10}/{limit}")
+    box.fill("文" * (limit + 3))
+    expect(pa.get_by_test_id("composer-count")).to_have_text("超出 3 字")
+    expect(pa.get_by_test_id("send-button")).to_be_disabled()
+    web.screenshot(pa, "chat-composer-limit-zh")
+    box.fill("")
+    expect(pa.get_by_test_id("composer-count")).to_have_count(0)
+
+    # A file over the upload limit is refused here, before any upload.
+    big = tmp_path / "扫描件合集.zip"
+    with big.open("wb") as handle:
+        handle.truncate(int(policy["max_upload_bytes"]) + 1024 * 1024)
+    uploads: list[str] = []
+    pa.on("request", lambda r: uploads.append(r.url) if "/files/upload" in r.url else None)
+    pa.get_by_test_id("file-input").set_input_files(str(big))
+    expect(pa.locator(".ant-message")).to_contain_text(
+        "“扫描件合集.zip”（21.0 MB）超过了单个文件 20.0 MB 的上限，未发送"
+    )
+    web.screenshot(pa, "chat-file-too-large-zh")
+    expect(pa.get_by_test_id("pending-message")).to_have_count(0)
+    assert uploads == [], uploads
+
+
+def test_a_search_hit_far_back_opens_around_it(web: Any) -> None:
+    reader_context, reader = _person(web, JUMP[0])
+    writer_context, writer = _person(web, JUMP[1])
+    opened = _post(
+        web,
+        writer_context,
+        "/api/v1/im/conversations/group",
+        {"name": "进度通报组", "member_ids": [_membership_id(writer_context, reader)]},
+    )
+    conversation_id = opened["id"]
+    for number in range(1, 111):
+        text = "第40号进度通报：档案数字化验收通过" if number == 40 else f"第{number}号进度通报"
+        _post(web, writer_context, f"/api/v1/im/conversations/{conversation_id}/messages", {"text": text})
+
+    page = reader_context.new_page()
+    _open_chat(page)
+    page.get_by_test_id("chat-search").fill("验收")
+    hit = page.get_by_test_id("search-hit").filter(has_text="档案数字化")
+    expect(hit).to_have_count(1)
+    expect(hit).to_contain_text(writer)
+    hit.click()
+    expect(page).to_have_url(re.compile(rf"/chat/{conversation_id}$"))
+
+    # The page around the hit: the hit in view and highlighted, neither end of the history loaded.
+    found = _theirs(page, "档案数字化验收通过")
+    expect(found).to_be_in_viewport()
+    expect(found).to_have_class(re.compile("is-highlighted"))
+    seq = found.get_attribute("data-seq")
+    history = page.get_by_test_id("message-list")
+    expect(history).to_have_attribute("data-more-after", "true")
+    expect(_theirs(page, "第110号进度通报")).to_have_count(0)
+    expect(_theirs(page, "第1号进度通报")).to_have_count(0)
+    expect(page.get_by_test_id("latest-button")).to_be_visible()
+    web.screenshot(page, "chat-search-jump-zh")
+
+    # Scrolling up loads the older pages …
+    for _ in range(10):
+        if _theirs(page, "第1号进度通报").count() > 0:
+            break
+        history.evaluate("node => { node.scrollTop = 0; }")
+        page.wait_for_timeout(300)
+    expect(_theirs(page, "第1号进度通报")).to_have_count(1)
+    # … and down the newer ones, until the newest; then live messages arrive as usual.
+    for _ in range(10):
+        if history.get_attribute("data-more-after") == "false":
+            break
+        history.evaluate("node => { node.scrollTop = node.scrollHeight; }")
+        page.wait_for_timeout(300)
+    expect(history).to_have_attribute("data-more-after", "false")
+    expect(_theirs(page, "第110号进度通报")).to_have_count(1)
+    expect(page.get_by_test_id("latest-button")).to_have_count(0)
+    expect(page.locator('[data-testid="message"]')).to_have_count(110)
+    _post(
+        web,
+        writer_context,
+        f"/api/v1/im/conversations/{conversation_id}/messages",
+        {"text": "验收报告已归档"},
+    )
+    expect(_theirs(page, "验收报告已归档")).to_be_in_viewport()
+    _send(page, "收到，辛苦了")
+    expect(_own(page, "辛苦了")).to_be_in_viewport()
+
+    # A hit that is loaded by now: scrolled to and highlighted in place.
+    page.get_by_test_id("chat-search").fill("验收")
+    page.get_by_test_id("search-hit").filter(has_text="档案数字化").click()
+    expect(found).to_be_in_viewport()
+    expect(found).to_have_class(re.compile("is-highlighted"))
+    expect(history).to_have_attribute("data-more-after", "false")
+
+    # A link to the message opens the page around it again; 回到最新消息 goes to the newest.
+    page.goto(f"/chat/{conversation_id}?seq={seq}")
+    expect(found).to_be_in_viewport()
+    expect(history).to_have_attribute("data-more-after", "true")
+    expect(page).to_have_url(re.compile(rf"/chat/{conversation_id}$"))
+    page.get_by_test_id("latest-button").click()
+    expect(history).to_have_attribute("data-more-after", "false")
+    expect(_own(page, "辛苦了")).to_be_in_viewport()
+
+    # Pinning the conversation that is last in the list: the person's other tab re-sorts at once.
+    other = reader_context.new_page()
+    _open_chat(other)
+    titles = other.get_by_test_id("conversation-title")
+    expect(titles.first).to_have_text("进度通报组")
+    last = titles.all_inner_texts()[-1]
+    assert last != "进度通报组"
+    _row(page, last).click()
+    page.get_by_test_id("open-settings").click()
+    page.get_by_test_id("pin-switch").click()
+    expect(titles.first).to_have_text(last)
+    expect(_row(other, last).locator('[aria-label="已置顶"]')).to_be_visible()
+    page.get_by_test_id("dnd-switch").click()
+    expect(_row(other, last).locator('[aria-label="消息免打扰"]')).to_be_visible()
+    web.screenshot(other, "chat-pinned-elsewhere-zh")

@@ -178,6 +178,7 @@ async def test_reply_reactions_and_pins(context: AppContext, make_client: Any) -
     answer = await owner.send(group_id, "下午三点", reply_to_id=question["id"])
     assert answer["quote"] == {
         "message_id": question["id"],
+        "seq": question["seq"],
         "sender_name": "成员",
         "excerpt": "周会几点开始？",
         "recalled": False,

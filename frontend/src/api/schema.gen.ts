@@ -2503,6 +2503,8 @@ export interface components {
             recalled: boolean;
             /** Sender Name */
             sender_name: string;
+            /** Seq */
+            seq: number;
         };
         /** RankIn */
         RankIn: {

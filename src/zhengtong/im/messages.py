@@ -140,6 +140,7 @@ class Renderer:
         text = str(self.content(quoted).get("text", ""))
         return QuoteRead(
             message_id=quoted.id,
+            seq=quoted.seq,
             sender_name=self.names.get(quoted.sender_membership_id or "", REMOVED_MEMBER),
             excerpt=text[:EXCERPT_CHARS] if quoted.recalled_at is None else "",
             recalled=quoted.recalled_at is not None,

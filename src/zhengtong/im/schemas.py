@@ -128,6 +128,7 @@ class FileRead(OutputSchema):
 
 class QuoteRead(OutputSchema):
     message_id: str
+    seq: int  # to jump to it with around_seq
     sender_name: str
     excerpt: str
     recalled: bool = False

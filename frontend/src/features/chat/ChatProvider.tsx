@@ -45,7 +45,7 @@ function ChatRuntime({ children }: { children: ReactNode }) {
   const me = useMe();
   const navigate = useNavigate();
   const t = useT();
-  const [store] = useState(() => new ChatStore(me.name, me.mobile_masked));
+  const [store] = useState(() => new ChatStore(me.current_membership_id));
   const [preferences, setPreferences] = useState<Preferences | null>(null);
   const [policy, setPolicy] = useState<Policy | null>(null);
   const [notifications, setNotifications] = useState<NotificationState>(notificationState);
@@ -90,7 +90,7 @@ function ChatRuntime({ children }: { children: ReactNode }) {
         const prefs = preferencesRef.current;
         if (prefs && inQuietHours(prefs)) return;
         const language = getLanguage();
-        const text = previewText(message, (key, params) => translate(language, key, params), myId);
+        const text = previewText(message, (key, params) => translate(language, key, params), myId, store.nameOf);
         const body =
           conversation.kind === "direct" ? text : `${message.sender_name}${translate(language, "chat.colon")}${text}`;
         try {
@@ -146,7 +146,7 @@ function ChatRuntime({ children }: { children: ReactNode }) {
 export function ChatProvider({ children }: { children: ReactNode }) {
   const me = useMe();
   return (
-    <ChatRuntime key={`${me.account_id}:${me.current_org_id ?? ""}`}>{children}</ChatRuntime>
+    <ChatRuntime key={`${me.account_id}:${me.current_org_id ?? ""}:${me.current_membership_id ?? ""}`}>{children}</ChatRuntime>
   );
 }
 

@@ -1,7 +1,7 @@
 // Writing a message: multi-line text (Enter sends, Shift+Enter starts a new line), the @-picker,
 // emoji, image and file attachments (pasted images too), replies, drafts and typing notices.
 import { CloseOutlined, PaperClipOutlined, PictureOutlined, SendOutlined, SmileOutlined, StopOutlined } from "@ant-design/icons";
-import { Avatar, Button, Mentions, Popover, Tooltip } from "antd";
+import { App, Avatar, Button, Mentions, Popover, Tooltip } from "antd";
 import { useEffect, useMemo, useRef, useState, type ClipboardEvent, type KeyboardEvent } from "react";
 
 import { useIsPhone } from "../../app/useIsPhone";
@@ -9,10 +9,16 @@ import { useLanguage, useT } from "../../i18n";
 import { avatarColour, avatarText } from "../directory/model";
 import { useChat, useChatState } from "./ChatProvider";
 import { EMOJI } from "./emoji";
-import { manages, mutedUntil, previewText, timeOfDay, type ChatMember, type Conversation, type FileKind, type Message, type Quote } from "./model";
+import { fileSize, manages, mutedUntil, previewText, timeOfDay, type ChatMember, type Conversation, type FileKind, type Message, type Quote } from "./model";
 
 const ALL = "__all__";
-const MAX_CHARS = 5000;
+/** Until the organisation's policy has loaded (the server's default). */
+const DEFAULT_MAX_CHARS = 5000;
+
+/** The counter shows over the last tenth of the allowance (at most the last 500 characters). */
+function counterFrom(max: number): number {
+  return max - Math.min(500, Math.ceil(max / 10));
+}
 
 type MentionsRef = { textarea?: HTMLTextAreaElement | null; focus: () => void };
 
@@ -33,7 +39,10 @@ export function Composer({
 }) {
   const t = useT();
   const language = useLanguage();
-  const { store, sendTyping } = useChat();
+  const { store, sendTyping, policy } = useChat();
+  const { message } = App.useApp();
+  const maxChars = policy?.max_text_chars ?? DEFAULT_MAX_CHARS;
+  const maxUpload = policy?.max_upload_bytes ?? null;
   const phone = useIsPhone();
   const myId = useChatState((s) => s.myId);
   const id = conversation.id;
@@ -93,7 +102,7 @@ export function Composer({
 
   const send = () => {
     const value = text.trim();
-    if (!value || value.length > MAX_CHARS) return;
+    if (!value || value.length > maxChars) return;
     const mentions: string[] = [];
     let mentionAll = false;
     picked.current.forEach((memberId, label) => {
@@ -135,7 +144,18 @@ export function Composer({
 
   const upload = (files: FileList | File[] | null, kind: FileKind) => {
     if (!files) return;
-    for (const file of Array.from(files)) {
+    const chosen = Array.from(files);
+    // Checked here, before any upload: the server would refuse them only after the whole file.
+    const tooLarge = maxUpload === null ? [] : chosen.filter((file) => file.size > maxUpload);
+    for (const file of tooLarge) {
+      message.error({
+        content: t("chat.fileTooLarge", { name: file.name, size: fileSize(file.size), max: fileSize(maxUpload!) }),
+        key: `too-large-${file.name}`,
+      });
+    }
+    const accepted = chosen.filter((file) => !tooLarge.includes(file));
+    if (accepted.length === 0) return;
+    for (const file of accepted) {
       const actual: FileKind = kind === "image" && !file.type.startsWith("image/") ? "file" : kind;
       store.sendFile(id, file, actual, reply ? quoteOf(reply, previewText(reply, t, myId)) : null, reply?.id ?? null);
     }
@@ -244,13 +264,17 @@ export function Composer({
           className="zt-composer-input"
         />
         <div className="zt-composer-send">
-          {text.length > MAX_CHARS - 500 && (
-            <span className={`zt-composer-count${text.length > MAX_CHARS ? " is-over" : ""}`}>
-              {text.length}/{MAX_CHARS}
+          {text.length > counterFrom(maxChars) && (
+            <span
+              className={`zt-composer-count${text.length > maxChars ? " is-over" : ""}`}
+              data-testid="composer-count"
+              title={text.length > maxChars ? t("chat.composer.tooLong", { max: maxChars }) : undefined}
+            >
+              {text.length > maxChars ? t("chat.composer.over", { count: text.length - maxChars }) : `${text.length}/${maxChars}`}
             </span>
           )}
           <span className="zt-composer-hint">{t("chat.composer.hint")}</span>
-          <Button type="primary" icon={<SendOutlined />} onClick={send} disabled={!text.trim() || text.length > MAX_CHARS} data-testid="send-button">
+          <Button type="primary" icon={<SendOutlined />} onClick={send} disabled={!text.trim() || text.length > maxChars} data-testid="send-button">
             {t("chat.send")}
           </Button>
         </div>

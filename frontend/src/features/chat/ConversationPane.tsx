@@ -62,8 +62,9 @@ function ConversationRow({ conversation, active, onOpen }: { conversation: Conve
   const typing = useChatState((s) => s.typing[conversation.id]);
   const draft = useChatState((s) => s.drafts[conversation.id]);
   const myId = useChatState((s) => s.myId);
+  const { store } = useChat();
   const typers = typing ? Object.values(typing).filter((e) => e.until > Date.now()) : [];
-  let line: React.ReactNode = preview ? previewText(preview, t, myId) : "";
+  let line: React.ReactNode = preview ? previewText(preview, t, myId, store.nameOf) : "";
   if (preview && conversation.kind !== "direct" && preview.kind !== "system" && !preview.recalled && preview.sender_name) {
     line = `${preview.sender_name}${t("chat.colon")}${line as string}`;
   }
@@ -218,7 +219,7 @@ function SearchResultsPanel({
               </span>
               <span className="zt-chat-hit-text">
                 {hit.message.sender_name && `${hit.message.sender_name}${t("chat.colon")}`}
-                <Highlight text={previewText(hit.message, t, myId)} query={q} />
+                <Highlight text={previewText(hit.message, t, myId, store.nameOf)} query={q} />
               </span>
             </span>
           </button>

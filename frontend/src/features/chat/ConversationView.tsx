@@ -44,8 +44,6 @@ function useMembers(conversation: Conversation | undefined) {
         if (stopped) return;
         setMembers(found.items);
         setHidden(found.hidden_count);
-        const current = store.getState().conversations[id];
-        if (current) store.learnFromMembers(current, found.items);
       })
       .catch(() => undefined);
     return () => {
@@ -111,19 +109,18 @@ export function ConversationView({ id }: { id: string }) {
     }
   }, [conversation, listLoaded, checked, id, store]);
 
+  // The newest messages; a link to one message (a search hit) loads the page around it instead.
   useEffect(() => {
-    if (conversation) void store.openThread(id);
-  }, [id, Boolean(conversation), store]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (conversation && !wantedSeq) void store.openThread(id);
+  }, [id, Boolean(conversation), wantedSeq === null, store]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // A search hit or link: load back until the message is there, then show it.
+  // A search hit or link: the page around the message, scrolled to it and highlighted.
   useEffect(() => {
-    if (!wantedSeq || !thread.loaded) return;
+    if (!wantedSeq || !conversation) return;
     let stopped = false;
-    void store.loadUntil(id, wantedSeq).then((found) => {
+    void store.jumpTo(id, wantedSeq).then((found) => {
       if (stopped) return;
-      const hit = store.getState().threads[id]?.items.find((m) => m.seq === wantedSeq);
-      if (hit) setTarget(hit.id);
-      else if (!found) message.info(t("chat.messageNotLoaded"));
+      if (found === false) message.info(t("chat.messageNotLoaded"));
       const next = new URLSearchParams(params);
       next.delete("seq");
       setParams(next, { replace: true });
@@ -131,7 +128,7 @@ export function ConversationView({ id }: { id: string }) {
     return () => {
       stopped = true;
     };
-  }, [wantedSeq, thread.loaded]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [wantedSeq, id, Boolean(conversation)]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // Read up to the newest message while it is on screen.
   const lastSeq = thread.items[thread.items.length - 1]?.seq ?? 0;
@@ -282,9 +279,8 @@ export function ConversationView({ id }: { id: string }) {
         onClose={() => setPinsOpen(false)}
         onJump={(m) => {
           setPinsOpen(false);
-          void store.loadUntil(id, m.seq).then((found) => {
-            if (found) setTarget(m.id);
-            else message.info(t("chat.messageNotLoaded"));
+          void store.jumpTo(id, m.seq).then((found) => {
+            if (found === false) message.info(t("chat.messageNotLoaded"));
           });
         }}
       />

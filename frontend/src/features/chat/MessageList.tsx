@@ -22,7 +22,7 @@ import { avatarColour, avatarText } from "../directory/model";
 import { useChat, useChatState } from "./ChatProvider";
 import { REACTIONS } from "./emoji";
 import { MessageBody, QuoteBlock } from "./MessageContent";
-import { dayLabel, fileSize, manages, sameDay, systemText, timeOfDay, type Conversation, type Message, type PendingMessage } from "./model";
+import { dayLabel, fileSize, manages, recallText, sameDay, systemText, timeOfDay, type Conversation, type Message, type PendingMessage } from "./model";
 import type { Thread } from "./store";
 
 export interface MessageActions {
@@ -40,6 +40,7 @@ export interface MessageActions {
 const NEAR_BOTTOM = 80;
 const CONTINUE_MS = 3 * 60_000;
 const LOAD_OLDER_AT = 160;
+const LOAD_NEWER_AT = 160;
 
 function ReceiptLine({ message, onOpen }: { message: Message; onOpen: () => void }) {
   const t = useT();
@@ -243,7 +244,7 @@ function MessageRow({
   if (message.recalled) {
     return (
       <div className="zt-msg-system" data-testid="recall-marker" data-seq={message.seq} data-message-id={message.id}>
-        {own ? t("chat.recalled.own") : t("chat.recalled.other", { name: message.sender_name })}
+        {recallText(message, t, myId, (mid) => names[mid] ?? store.nameOf(mid))}
       </div>
     );
   }
@@ -329,6 +330,7 @@ export function MessageList({
   const anchor = useRef<{ id: string; offset: number } | null>(null);
   const lastKey = useRef<string>("");
   const pendingCount = useRef(0);
+  const detachedBefore = useRef(false);
   const highlightTimer = useRef<number | undefined>(undefined);
   const [unseen, setUnseen] = useState(0);
   const [highlight, setHighlight] = useState<string | null>(null);
@@ -343,6 +345,9 @@ export function MessageList({
   const pending = thread.pending;
   const last = items[items.length - 1];
   const key = `${last?.id ?? ""}:${pending.length}:${pending[pending.length - 1]?.status ?? ""}`;
+  // The message to bring into view: a quote's (by id) or the thread's anchor (a search hit, a pin).
+  const anchorId = thread.anchor !== null ? (items.find((m) => m.seq === thread.anchor)?.id ?? null) : null;
+  const wanted = target ?? anchorId;
 
   const scrollToBottom = () => {
     const node = scroller.current;
@@ -366,6 +371,12 @@ export function MessageList({
     void store.loadOlder(conversation.id);
   };
 
+  // A window of older history (after a jump): the next pages below, until the newest message.
+  const loadNewer = () => {
+    if (!thread.hasMoreAfter || thread.loadingNewer) return;
+    void store.loadNewer(conversation.id);
+  };
+
   useLayoutEffect(() => {
     const node = scroller.current;
     if (!node) return;
@@ -378,16 +389,27 @@ export function MessageList({
 
   // New messages at the bottom: follow them when the reader is at the bottom or sent them.
   useLayoutEffect(() => {
-    if (!thread.loaded) return;
+    if (!thread.loaded) {
+      lastKey.current = ""; // the history is being replaced: the next one starts afresh
+      reportBottom(false);
+      return;
+    }
     const previous = lastKey.current;
     lastKey.current = key;
-    if (previous === "" || target) {
-      if (!target) scrollToBottom();
+    const wasDetached = detachedBefore.current;
+    detachedBefore.current = thread.hasMoreAfter;
+    if (previous === "" || wanted) {
+      if (!wanted) {
+        scrollToBottom();
+        reportBottom(true);
+      }
       return;
     }
     if (previous === key) return;
     const sending = pending.length > pendingCount.current;
     pendingCount.current = pending.length;
+    // Pages loaded while scrolling down a window of older history keep the reader's place.
+    if (wasDetached && !sending) return;
     const mineJustSent = sending || (last !== undefined && store.isOwn(last) && !previous.startsWith(`${last.id}:`));
     if (atBottom.current || mineJustSent) scrollToBottom();
     else if (!previous.startsWith(`${last?.id ?? ""}:`)) setUnseen((n) => n + 1);
@@ -410,28 +432,33 @@ export function MessageList({
   // A short history that does not fill the screen: fetch more until it scrolls.
   useEffect(() => {
     const node = scroller.current;
-    if (node && thread.loaded && thread.hasMoreBefore && !thread.loadingOlder && node.scrollHeight <= node.clientHeight + 10) {
-      loadOlder();
+    if (node && thread.loaded && node.scrollHeight <= node.clientHeight + 10) {
+      if (thread.hasMoreBefore && !thread.loadingOlder) loadOlder();
+      if (thread.hasMoreAfter && !thread.loadingNewer) loadNewer();
     }
   }); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
-    if (!target || !thread.loaded) return;
+    if (!wanted || !thread.loaded) return;
     const node = scroller.current;
-    const element = node?.querySelector<HTMLElement>(`[data-message-id="${target}"]`);
+    const element = node?.querySelector<HTMLElement>(`[data-message-id="${wanted}"]`);
     if (!element || !node) return;
     element.scrollIntoView({ block: "center" });
-    setHighlight(target);
-    onTargetDone();
+    reportBottom(node.scrollHeight - node.scrollTop - node.clientHeight < NEAR_BOTTOM);
+    setHighlight(wanted);
+    if (target === wanted) onTargetDone();
+    if (anchorId === wanted) store.clearAnchor(conversation.id);
     window.clearTimeout(highlightTimer.current);
     highlightTimer.current = window.setTimeout(() => setHighlight(null), 2200);
-  }, [target, thread.loaded, items.length]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [wanted, thread.loaded, items.length]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const onScroll = () => {
     const node = scroller.current;
     if (!node) return;
-    reportBottom(node.scrollHeight - node.scrollTop - node.clientHeight < NEAR_BOTTOM);
+    const below = node.scrollHeight - node.scrollTop - node.clientHeight;
+    reportBottom(below < NEAR_BOTTOM);
     if (node.scrollTop < LOAD_OLDER_AT) loadOlder();
+    if (below < LOAD_NEWER_AT) loadNewer();
   };
 
   const rows: ReactNode[] = [];
@@ -491,7 +518,14 @@ export function MessageList({
 
   return (
     <div className="zt-msg-scroll-wrap">
-      <div className="zt-msg-scroll" ref={scroller} onScroll={onScroll} data-testid="message-list" data-loaded={thread.loaded ? "true" : "false"}>
+      <div
+        className="zt-msg-scroll"
+        ref={scroller}
+        onScroll={onScroll}
+        data-testid="message-list"
+        data-loaded={thread.loaded ? "true" : "false"}
+        data-more-after={thread.hasMoreAfter ? "true" : "false"}
+      >
         {thread.loadingOlder && (
           <div className="zt-msg-older">
             <Spin size="small" />
@@ -507,11 +541,25 @@ export function MessageList({
         )}
         {thread.loaded && items.length === 0 && pending.length === 0 && <div className="zt-msg-start">{t("chat.emptyConversation")}</div>}
         {rows}
-        {pending.map((p) => (
-          <PendingBubble key={p.clientMsgId} pending={p} />
-        ))}
+        {thread.loadingNewer && (
+          <div className="zt-msg-older">
+            <Spin size="small" />
+          </div>
+        )}
+        {!thread.hasMoreAfter &&
+          pending.map((p) => <PendingBubble key={p.clientMsgId} pending={p} />)}
       </div>
-      {unseen > 0 && (
+      {thread.hasMoreAfter ? (
+        <Button
+          className="zt-msg-unseen"
+          shape="round"
+          icon={<DownOutlined />}
+          onClick={() => void store.reloadLatest(conversation.id)}
+          data-testid="latest-button"
+        >
+          {t("chat.backToLatest")}
+        </Button>
+      ) : unseen > 0 && (
         <Button className="zt-msg-unseen" shape="round" icon={<DownOutlined />} onClick={scrollToBottom} data-testid="unseen-button">
           {t("chat.unseen", { count: unseen })}
         </Button>

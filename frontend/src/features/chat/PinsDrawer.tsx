@@ -65,7 +65,7 @@ export function PinsDrawer({
               <span className="zt-pin-meta">
                 {pin.sender_name} · {listTime(pin.created_at, language, t)}
               </span>
-              <span className="zt-pin-text">{previewText(pin, t, myId)}</span>
+              <span className="zt-pin-text">{previewText(pin, t, myId, store.nameOf)}</span>
             </button>
             {mayUnpin && (
               <Button

@@ -1,12 +1,13 @@
-// Who has read one of my messages and who has not; follows readers live.
+// Who has read one of my messages and who has not; follows readers live (read.moved events move
+// a reader from 未读 to 已读 here, without asking the server again).
 import { Alert, Avatar, Empty, Modal, Spin, Tabs, Typography } from "antd";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { api, call, errorMessage } from "../../api/client";
 import { useIsPhone } from "../../app/useIsPhone";
 import { useT } from "../../i18n";
 import { avatarColour, avatarText } from "../directory/model";
-import { useChatState } from "./ChatProvider";
+import { useChat, useChatState } from "./ChatProvider";
 import type { Message, ReadList } from "./model";
 import { noVersions } from "./store";
 
@@ -27,9 +28,19 @@ function People({ ids, names, testId }: { ids: string[]; names: Record<string, s
   );
 }
 
+/** The list with these readers moved from unread to read. */
+function withReaders(list: ReadList, readers: ReadonlySet<string>): ReadList {
+  const moving = list.unread.filter((id) => readers.has(id));
+  if (moving.length === 0) return list;
+  return { ...list, unread: list.unread.filter((id) => !readers.has(id)), read: [...moving, ...list.read] };
+}
+
 export function ReadListModal({ message, onClose }: { message: Message | null; onClose: () => void }) {
   const t = useT();
   const phone = useIsPhone();
+  const { store } = useChat();
+  /** Who was seen reading this message while the list is open (also applied to a list that was on its way). */
+  const readers = useRef(new Set<string>());
   const version = useChatState((s) => (message ? (s.versions[message.conversation_id] ?? noVersions()).receipts : 0));
   const [list, setList] = useState<ReadList | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -45,7 +56,7 @@ export function ReadListModal({ message, onClose }: { message: Message | null; o
     call(api.GET("/api/v1/im/messages/{message_id}/reads", { params: { path: { message_id: message.id } } }))
       .then((found) => {
         if (stopped) return;
-        setList(found);
+        setList(withReaders(found, readers.current));
         setError(null);
       })
       .catch((thrown: unknown) => !stopped && setError(errorMessage(thrown)));
@@ -56,7 +67,23 @@ export function ReadListModal({ message, onClose }: { message: Message | null; o
 
   useEffect(() => {
     if (message) setTab("unread");
+    readers.current = new Set();
   }, [message]);
+
+  useEffect(() => {
+    if (!message) return;
+    return store.onReadMoved((move) => {
+      if (move.conversationId !== message.conversation_id) return;
+      if (message.seq <= move.previous || message.seq > move.readSeq) return;
+      readers.current.add(move.membershipId);
+      setList((current) => (current ? withReaders(current, readers.current) : current));
+    });
+  }, [message, store]);
+
+  // The "N人未读" under the message agrees with the list.
+  useEffect(() => {
+    if (message && list) store.noteUnreadCount(message.conversation_id, message.id, list.unread.length);
+  }, [message, list, store]);
 
   return (
     <Modal

@@ -39,6 +39,22 @@ export function useJoinRequests(conversation: Conversation | undefined) {
   return { requests, reload: () => setTick((n) => n + 1) };
 }
 
+const PRESENCE_EVERY_MS = 60_000;
+
+/** A member's avatar with a green dot while they are online. */
+function MemberAvatar({ member }: { member: ChatMember }) {
+  const t = useT();
+  const online = useChatState((s) => s.presence[member.membership_id]);
+  return (
+    <span className="zt-chat-avatar">
+      <Avatar size={32} style={{ backgroundColor: avatarColour(member.membership_id), flex: "none", fontSize: 12 }}>
+        {avatarText(member.name)}
+      </Avatar>
+      {online && <span className="zt-chat-online" title={t("chat.online")} aria-label={t("chat.online")} data-testid="member-online" />}
+    </span>
+  );
+}
+
 const MUTE_OPTIONS: { minutes: number; key: "chat.mute.10m" | "chat.mute.1h" | "chat.mute.12h" | "chat.mute.1d" | "chat.mute.7d" | "chat.mute.30d" }[] = [
   { minutes: 10, key: "chat.mute.10m" },
   { minutes: 60, key: "chat.mute.1h" },
@@ -265,6 +281,16 @@ export function SettingsDrawer({
   };
 
   const shown = showAll ? members : members.slice(0, 30);
+
+  // Who of the members shown is online: asked when the drawer opens, and every minute while open.
+  const shownIds = group ? shown.map((m) => m.membership_id).join(",") : "";
+  useEffect(() => {
+    if (!open || !shownIds) return;
+    const ids = shownIds.split(",");
+    void store.loadPresence(ids);
+    const timer = window.setInterval(() => void store.loadPresence(ids), PRESENCE_EVERY_MS);
+    return () => window.clearInterval(timer);
+  }, [open, shownIds, store]);
   const mayAdd = manual; // with join approval, a member's invitation waits for a manager
   const history = settings?.history_visible_count;
 
@@ -375,9 +401,7 @@ export function SettingsDrawer({
                 const muted = member.muted_until && new Date(member.muted_until).getTime() > Date.now();
                 return (
                   <div key={member.membership_id} className="zt-set-member" data-testid="chat-member" data-member-id={member.membership_id}>
-                    <Avatar size={32} style={{ backgroundColor: avatarColour(member.membership_id), flex: "none", fontSize: 12 }}>
-                      {avatarText(member.name)}
-                    </Avatar>
+                    <MemberAvatar member={member} />
                     <span className="zt-set-member-name">{member.name}</span>
                     {member.rank === "owner" && (
                       <Tag color="gold" icon={<CrownOutlined />} data-testid="rank-owner">

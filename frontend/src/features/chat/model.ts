@@ -136,14 +136,27 @@ const KIND_LABELS: Record<string, MessageKey> = {
   markdown: "chat.kind.markdown",
 };
 
+/** A member's name by membership id, where known (conversation members, senders seen). */
+export type NameOf = (membershipId: string) => string | undefined;
+
+/** What stands in a recalled message's place: who recalled whose message. A group's owner or
+ * admin may recall anyone's message; then both are named. */
+export function recallText(message: Message, t: Translate, ownId: string | null, nameOf?: NameOf): string {
+  const sender = message.sender_membership_id;
+  const senderIsMe = Boolean(ownId) && sender === ownId;
+  const senderName = message.sender_name || t("chat.system.someone");
+  const by = message.recalled_by_membership_id ?? sender;
+  if (!by || by === sender) return senderIsMe ? t("chat.recalled.own") : t("chat.recalled.other", { name: senderName });
+  if (by === ownId) return t("chat.recalled.byMe", { name: senderName });
+  const admin = nameOf?.(by);
+  if (senderIsMe) return admin ? t("chat.recalled.mineByAdmin", { admin }) : t("chat.recalled.mineByAdminUnnamed");
+  return admin ? t("chat.recalled.byAdmin", { admin, name: senderName }) : t("chat.recalled.byAdminUnnamed", { name: senderName });
+}
+
 /** One line describing a message, for previews, notifications and search hits. */
-export function previewText(message: Message, t: Translate, ownId: string | null): string {
+export function previewText(message: Message, t: Translate, ownId: string | null, nameOf?: NameOf): string {
   if (message.kind === "system" && message.system) return systemText(message.system, t);
-  if (message.recalled) {
-    return message.sender_membership_id && message.sender_membership_id === ownId
-      ? t("chat.recalled.own")
-      : t("chat.recalled.other", { name: message.sender_name });
-  }
+  if (message.recalled) return recallText(message, t, ownId, nameOf);
   const label = KIND_LABELS[message.kind];
   if (message.kind === "text" || message.kind === "markdown") return message.text.replace(/\s+/g, " ").trim();
   const name = message.attachment?.name ? ` ${message.attachment.name}` : "";

@@ -6,7 +6,6 @@ import { ApiError, api, call, errorMessage, readCookie } from "../../api/client"
 import { getLanguage } from "../../i18n";
 import {
   newClientMsgId,
-  sortConversations,
   unreadOf,
   type Conversation,
   type FileKind,
@@ -20,19 +19,33 @@ import type { ConnectionStatus, StreamEvent } from "./realtime";
 const PAGE = 50;
 const CATCH_UP = 200;
 const CATCH_UP_ROUNDS = 5;
-const PREVIEWS = 30;
 const RECEIPT_WINDOW = 150;
 const TYPING_MS = 6000;
 
 export interface Thread {
-  /** A contiguous run of the history, ascending by seq, ending with the newest message. */
+  /** A contiguous run of the history, ascending by seq: normally ending with the newest message;
+   * after a jump to an older message (a search hit, a pin) a window around it, until scrolling
+   * down reaches the newest message again (`hasMoreAfter` false). */
   items: Message[];
   hasMoreBefore: boolean;
+  /** Newer messages exist that are not loaded: live messages wait until the window reaches them. */
+  hasMoreAfter: boolean;
   loaded: boolean;
   loading: boolean;
   loadingOlder: boolean;
+  loadingNewer: boolean;
   error: string | null;
   pending: PendingMessage[];
+  /** A message to scroll to and highlight once it is shown (seq). */
+  anchor: number | null;
+}
+
+/** Someone's read watermark moved from `previous` to `readSeq` (read.moved). */
+export interface ReadMove {
+  conversationId: string;
+  membershipId: string;
+  previous: number;
+  readSeq: number;
 }
 
 export interface Versions {
@@ -63,11 +76,14 @@ export interface ChatState {
 const EMPTY_THREAD: Thread = {
   items: [],
   hasMoreBefore: false,
+  hasMoreAfter: false,
   loaded: false,
   loading: false,
   loadingOlder: false,
+  loadingNewer: false,
   error: null,
   pending: [],
+  anchor: null,
 };
 const NO_VERSIONS: Versions = { members: 0, pins: 0, receipts: 0, joins: 0 };
 
@@ -79,11 +95,19 @@ export function noVersions(): Versions {
   return NO_VERSIONS;
 }
 
+/** A message's unread count only ever falls (readers are only added), so of two copies whose
+ * answers may have crossed in flight the lower count is the later knowledge. */
+function lowerCount(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a === null || a === undefined) return b ?? null;
+  if (b === null || b === undefined) return a;
+  return Math.min(a, b);
+}
+
 /** Later knowledge wins, but the sender-only fields of a REST answer survive an event's copy. */
 function mergeMessage(old: Message, incoming: Message): Message {
   return {
     ...incoming,
-    unread_count: incoming.unread_count ?? old.unread_count ?? null,
+    unread_count: lowerCount(incoming.unread_count, old.unread_count),
     client_msg_id: incoming.client_msg_id ?? old.client_msg_id ?? null,
   };
 }
@@ -134,6 +158,7 @@ function parseBody(text: string): { id?: string; message?: string } | null {
 }
 
 type IncomingListener = (message: Message, conversation: Conversation | undefined) => void;
+type ReadListener = (move: ReadMove) => void;
 
 export class ChatStore {
   private state: ChatState = {
@@ -152,17 +177,23 @@ export class ChatStore {
   };
   private listeners = new Set<() => void>();
   private incoming = new Set<IncomingListener>();
+  private readers = new Set<ReadListener>();
+  /** Bumped whenever a thread is replaced (a jump, back to the newest): older answers are dropped. */
+  private generations = new Map<string, number>();
   private receiptTimers = new Map<string, number>();
   private refreshTimers = new Map<string, number>();
   private typingTimer: number | undefined;
   private uploads = new Map<string, XMLHttpRequest>();
-  private resolvingMyId = false;
+  /** Client ids of messages sent from here: their unread counts come with the send's answer. */
+  private sentHere = new Set<string>();
+  /** Names seen (senders, conversation members): who recalled a message, in previews. */
+  private names = new Map<string, string>();
   private closed = false;
 
-  constructor(
-    private readonly myName: string,
-    private readonly myMobile: string,
-  ) {}
+  /** `myId`: the person's membership in this organisation (GET /me's current_membership_id). */
+  constructor(myId: string | null) {
+    this.state = { ...this.state, myId };
+  }
 
   // -- subscription
 
@@ -176,6 +207,12 @@ export class ChatStore {
   onIncoming(listener: IncomingListener): () => void {
     this.incoming.add(listener);
     return () => this.incoming.delete(listener);
+  }
+
+  /** Someone else's read watermark moved (an open read list follows it). */
+  onReadMoved(listener: ReadListener): () => void {
+    this.readers.add(listener);
+    return () => this.readers.delete(listener);
   }
 
   /** Starts (again: React's strict mode stops and restarts effects once in development). */
@@ -233,82 +270,23 @@ export class ChatStore {
     this.set((s) => (s.drafts[id] === text ? s : { ...s, drafts: { ...s.drafts, [id]: text } }));
   }
 
-  // -- who am I (the API does not say which membership is the caller's, so it is learnt)
+  // -- who am I
 
-  setMyId(id: string | null | undefined): void {
-    if (!id) return;
-    this.set((s) => (s.myId ? s : { ...s, myId: id }));
-  }
-
-  isOwn(message: { sender_membership_id: string | null; client_msg_id?: string | null; unread_count?: number | null }): boolean {
+  isOwn(message: { sender_membership_id: string | null }): boolean {
     const { myId } = this.state;
-    if (!message.sender_membership_id) return false;
-    if (myId) return message.sender_membership_id === myId;
-    return Boolean(message.client_msg_id) || (message.unread_count !== null && message.unread_count !== undefined);
+    return Boolean(myId) && message.sender_membership_id === myId;
   }
 
-  private learnFromMessages(messages: Message[]): void {
-    if (this.state.myId) return;
-    const own = messages.find((m) => m.client_msg_id && m.sender_membership_id);
-    if (own) this.setMyId(own.sender_membership_id);
-  }
+  nameOf = (membershipId: string): string | undefined => this.names.get(membershipId);
 
-  /** A group I own names me; a direct chat's members are me and the peer; else the address book,
-   * where my name (and, among namesakes, my masked mobile) finds me. */
-  private async resolveMyId(): Promise<void> {
-    if (this.state.myId || this.resolvingMyId) return;
-    const conversations = Object.values(this.state.conversations);
-    const owned = conversations.find((c) => c.rank === "owner" && c.settings?.owner_membership_id);
-    if (owned) {
-      this.setMyId(owned.settings?.owner_membership_id);
-      return;
-    }
-    const direct = conversations.find((c) => c.kind === "direct" && c.peer_membership_id);
-    this.resolvingMyId = true;
-    try {
-      if (direct) {
-        const members = await this.members(direct.id);
-        this.learnFromMembers(direct, members.items);
-      }
-      if (!this.state.myId) await this.findMeInDirectory();
-    } catch {
-      // learnt later from a sent message
-    } finally {
-      this.resolvingMyId = false;
-    }
-  }
-
-  private async findMeInDirectory(): Promise<void> {
-    const name = this.myName.trim();
-    if (!name) return;
-    const found = await call(api.GET("/api/v1/directory/search", { params: { query: { q: name.slice(0, 64) } } }));
-    const namesakes = found.members.filter((m) => m.name === name);
-    if (namesakes.length === 1) {
-      this.setMyId(namesakes[0]!.id);
-      return;
-    }
-    for (const candidate of namesakes.slice(0, 10)) {
-      const card = await call(api.GET("/api/v1/directory/members/{membership_id}", { params: { path: { membership_id: candidate.id } } }));
-      if (card.mobile_masked && card.mobile_masked === this.myMobile) {
-        this.setMyId(candidate.id);
-        return;
-      }
-    }
-  }
-
-  learnFromMembers(conversation: Conversation, members: { membership_id: string; name: string }[]): void {
-    if (this.state.myId) return;
-    if (conversation.kind === "direct" && conversation.peer_membership_id) {
-      const me = members.find((m) => m.membership_id !== conversation.peer_membership_id);
-      if (me) this.setMyId(me.membership_id);
-      return;
-    }
-    const named = members.filter((m) => m.name === this.myName);
-    if (named.length === 1) this.setMyId(named[0]!.membership_id);
+  private learnNames(messages: readonly Message[]): void {
+    for (const m of messages) if (m.sender_membership_id && m.sender_name) this.names.set(m.sender_membership_id, m.sender_name);
   }
 
   async members(id: string) {
-    return call(api.GET("/api/v1/im/conversations/{conversation_id}/members", { params: { path: { conversation_id: id } } }));
+    const found = await call(api.GET("/api/v1/im/conversations/{conversation_id}/members", { params: { path: { conversation_id: id } } }));
+    for (const m of found.items) this.names.set(m.membership_id, m.name);
+    return found;
   }
 
   // -- conversations
@@ -321,36 +299,11 @@ export class ChatStore {
         for (const item of list.items) conversations[item.id] = mergeConversation(s.conversations[item.id], item);
         return { ...s, conversations, listLoaded: true, listError: null };
       });
-      void this.resolveMyId();
-      void this.loadPreviews();
+      for (const item of list.items) this.notePreview(item.id, item.last_message ?? undefined);
       void this.loadPresence(list.items.map((c) => c.peer_membership_id).filter((id): id is string => Boolean(id)));
     } catch (error) {
       this.set((s) => ({ ...s, listError: errorMessage(error), listLoaded: s.listLoaded }));
     }
-  }
-
-  /** The list shows each conversation's newest message; the list API does not carry it, so the
-   * first conversations' newest messages are fetched one by one (a few at a time). */
-  private async loadPreviews(): Promise<void> {
-    const wanted = sortConversations(Object.values(this.state.conversations), this.state.touched)
-      .filter((c) => c.last_seq > c.visible_after_seq && !this.state.previews[c.id])
-      .slice(0, PREVIEWS)
-      .map((c) => c.id);
-    const next = async (): Promise<void> => {
-      const id = wanted.shift();
-      if (!id || this.closed) return;
-      try {
-        const page = await call(
-          api.GET("/api/v1/im/conversations/{conversation_id}/messages", { params: { path: { conversation_id: id }, query: { limit: 1 } } }),
-        );
-        this.learnFromMessages(page.items);
-        this.notePreview(id, page.items[page.items.length - 1]);
-      } catch {
-        // no preview for this one
-      }
-      await next();
-    };
-    await Promise.all([next(), next(), next(), next()]);
   }
 
   async loadPresence(membershipIds: string[]): Promise<void> {
@@ -374,14 +327,13 @@ export class ChatStore {
       ...s,
       conversations: { ...s.conversations, [conversation.id]: mergeConversation(s.conversations[conversation.id], conversation) },
     }));
-    if (conversation.rank === "owner") this.setMyId(conversation.settings?.owner_membership_id);
+    this.notePreview(conversation.id, conversation.last_message ?? undefined);
   }
 
   async refreshConversation(id: string): Promise<void> {
     try {
       const conversation = await call(api.GET("/api/v1/im/conversations/{conversation_id}", { params: { path: { conversation_id: id } } }));
       this.upsertConversation(conversation);
-      void this.resolveMyId();
     } catch (error) {
       if (error instanceof ApiError && (error.code === "im.not_in_conversation" || error.code === "im.conversation_disbanded")) {
         this.removeConversation(id);
@@ -408,13 +360,13 @@ export class ChatStore {
       previews: withoutKey(s.previews, id),
       typing: withoutKey(s.typing, id),
     }));
+    this.generations.set(id, this.generation(id) + 1); // answers on their way change nothing
   }
 
   async openDirect(membershipId: string): Promise<Conversation> {
     const conversation = await call(api.POST("/api/v1/im/conversations/direct", { body: { membership_id: membershipId } }));
     this.set((s) => ({ ...s, touched: { ...s.touched, [conversation.id]: new Date().toISOString() } }));
     this.upsertConversation(conversation);
-    void this.resolveMyId();
     if (conversation.peer_membership_id) void this.loadPresence([conversation.peer_membership_id]);
     return conversation;
   }
@@ -435,81 +387,162 @@ export class ChatStore {
 
   // -- history
 
+  private generation(id: string): number {
+    return this.generations.get(id) ?? 0;
+  }
+
+  /** Forgets the loaded history (keeping messages being sent); answers for the old one are dropped. */
+  private resetThread(id: string, loading: boolean): number {
+    const generation = this.generation(id) + 1;
+    this.generations.set(id, generation);
+    this.setThread(id, (t) => ({ ...EMPTY_THREAD, pending: t.pending, loading }));
+    return generation;
+  }
+
+  private async fetchPage(id: string, query: { before_seq?: number; after_seq?: number; around_seq?: number; limit: number }) {
+    const page = await call(
+      api.GET("/api/v1/im/conversations/{conversation_id}/messages", { params: { path: { conversation_id: id }, query } }),
+    );
+    this.learnNames(page.items);
+    return page;
+  }
+
+  /** The newest page, when the conversation opens. */
   async openThread(id: string): Promise<void> {
     const thread = this.state.threads[id];
     if (thread?.loaded || thread?.loading) return;
+    const generation = this.generation(id);
     this.setThread(id, (t) => ({ ...t, loading: true, error: null }));
     try {
-      const page = await call(
-        api.GET("/api/v1/im/conversations/{conversation_id}/messages", {
-          params: { path: { conversation_id: id }, query: { limit: PAGE } },
-        }),
-      );
-      this.learnFromMessages(page.items);
+      const page = await this.fetchPage(id, { limit: PAGE });
+      if (this.generation(id) !== generation) return;
       this.setThread(id, (t) => ({
         ...t,
         items: mergeItems(t.items, page.items),
         hasMoreBefore: page.has_more_before,
+        hasMoreAfter: false,
         loaded: true,
         loading: false,
       }));
       this.notePreview(id, page.items[page.items.length - 1]);
+      // A message that arrived while the page was on its way, between its end and the stream's.
+      const last = page.items[page.items.length - 1]?.seq ?? 0;
+      const known = this.state.conversations[id]?.last_seq ?? 0;
+      if (known > last) void this.catchUp(id);
     } catch (error) {
+      if (this.generation(id) !== generation) return;
       this.setThread(id, (t) => ({ ...t, loading: false, error: errorMessage(error) }));
     }
+  }
+
+  /** Back to the newest messages (after a jump into older history). */
+  async reloadLatest(id: string): Promise<void> {
+    this.resetThread(id, false);
+    await this.openThread(id);
+  }
+
+  /** Shows the message `seq`: at once when it is loaded, else the page around it replaces the
+   * loaded history (scrolling then goes both ways). Resolves whether the message is there (null:
+   * another jump or reload replaced this one). */
+  async jumpTo(id: string, seq: number): Promise<boolean | null> {
+    const thread = this.state.threads[id];
+    if (thread?.loaded && thread.items.some((m) => m.seq === seq)) {
+      this.setThread(id, (t) => ({ ...t, anchor: seq }));
+      return true;
+    }
+    const generation = this.resetThread(id, true);
+    try {
+      const page = await this.fetchPage(id, { around_seq: seq, limit: PAGE });
+      if (this.generation(id) !== generation) return null;
+      const found = page.items.some((m) => m.seq === seq);
+      this.setThread(id, (t) => ({
+        ...t,
+        items: page.items,
+        hasMoreBefore: page.has_more_before,
+        hasMoreAfter: page.has_more_after,
+        loaded: true,
+        loading: false,
+        anchor: found ? seq : null,
+      }));
+      if (!page.has_more_after) {
+        this.notePreview(id, page.items[page.items.length - 1]);
+        const last = page.items[page.items.length - 1]?.seq ?? 0;
+        if ((this.state.conversations[id]?.last_seq ?? 0) > last) void this.catchUp(id);
+      }
+      return found;
+    } catch (error) {
+      if (this.generation(id) !== generation) return null;
+      this.setThread(id, (t) => ({ ...t, loading: false, error: errorMessage(error) }));
+      return false;
+    }
+  }
+
+  /** The anchor was shown. */
+  clearAnchor(id: string): void {
+    this.setThread(id, (t) => (t.anchor === null ? t : { ...t, anchor: null }));
   }
 
   async loadOlder(id: string): Promise<void> {
     const thread = this.state.threads[id];
     if (!thread?.loaded || thread.loadingOlder || !thread.hasMoreBefore || thread.items.length === 0) return;
+    const generation = this.generation(id);
     this.setThread(id, (t) => ({ ...t, loadingOlder: true }));
     try {
-      const page = await call(
-        api.GET("/api/v1/im/conversations/{conversation_id}/messages", {
-          params: { path: { conversation_id: id }, query: { before_seq: thread.items[0]!.seq, limit: PAGE } },
-        }),
-      );
-      this.learnFromMessages(page.items);
+      const page = await this.fetchPage(id, { before_seq: thread.items[0]!.seq, limit: PAGE });
+      if (this.generation(id) !== generation) return;
       this.setThread(id, (t) => ({ ...t, items: mergeItems(t.items, page.items), hasMoreBefore: page.has_more_before, loadingOlder: false }));
     } catch (error) {
+      if (this.generation(id) !== generation) return;
       this.setThread(id, (t) => ({ ...t, loadingOlder: false, error: errorMessage(error) }));
     }
   }
 
-  /** Loads older pages until `seq` is in the thread (a search hit or a pinned message). */
-  async loadUntil(id: string, seq: number): Promise<boolean> {
-    for (let round = 0; round < 20; round += 1) {
-      const thread = this.state.threads[id];
-      if (!thread?.loaded) return false;
-      if (thread.items.some((m) => m.seq === seq)) return true;
-      if (!thread.hasMoreBefore || (thread.items[0] && thread.items[0].seq < seq)) return false;
-      await this.loadOlder(id);
-      if (this.state.threads[id]?.error) return false;
+  /** Scrolling down a window of older history: the next page, until the newest message. */
+  async loadNewer(id: string): Promise<void> {
+    const thread = this.state.threads[id];
+    if (!thread?.loaded || thread.loadingNewer || !thread.hasMoreAfter || thread.items.length === 0) return;
+    const generation = this.generation(id);
+    this.setThread(id, (t) => ({ ...t, loadingNewer: true }));
+    try {
+      const page = await this.fetchPage(id, { after_seq: thread.items[thread.items.length - 1]!.seq, limit: PAGE });
+      if (this.generation(id) !== generation) return;
+      this.setThread(id, (t) => ({
+        ...t,
+        items: mergeItems(t.items, page.items),
+        hasMoreAfter: page.has_more_after && page.items.length > 0,
+        loadingNewer: false,
+      }));
+      if (!page.has_more_after) {
+        this.notePreview(id, page.items[page.items.length - 1]);
+        // Live messages were not added while the window was apart from the newest: fetch any
+        // that came after this page was read.
+        const items = this.state.threads[id]?.items ?? [];
+        const last = items[items.length - 1]?.seq ?? 0;
+        if ((this.state.conversations[id]?.last_seq ?? 0) > last) void this.catchUp(id);
+      }
+    } catch (error) {
+      if (this.generation(id) !== generation) return;
+      this.setThread(id, (t) => ({ ...t, loadingNewer: false, error: errorMessage(error) }));
     }
-    return false;
   }
 
-  /** After a resync: what came after the newest message we hold, page by page. */
+  /** After a resync or a gap: what came after the newest message we hold, page by page. */
   async catchUp(id: string): Promise<void> {
     const thread = this.state.threads[id];
-    if (!thread?.loaded) return;
+    if (!thread?.loaded || thread.hasMoreAfter) return; // a window of older history catches up by scrolling
+    const generation = this.generation(id);
     let last = thread.items[thread.items.length - 1]?.seq ?? 0;
     try {
       for (let round = 0; round < CATCH_UP_ROUNDS; round += 1) {
-        const page = await call(
-          api.GET("/api/v1/im/conversations/{conversation_id}/messages", {
-            params: { path: { conversation_id: id }, query: { after_seq: last, limit: CATCH_UP } },
-          }),
-        );
-        this.learnFromMessages(page.items);
+        const page = await this.fetchPage(id, { after_seq: last, limit: CATCH_UP });
+        if (this.generation(id) !== generation) return;
         this.setThread(id, (t) => ({ ...t, items: mergeItems(t.items, page.items) }));
         this.notePreview(id, page.items[page.items.length - 1]);
         if (!page.has_more_after || page.items.length === 0) return;
         last = page.items[page.items.length - 1]!.seq;
       }
       // Too much happened: start again from the newest page.
-      this.setThread(id, (t) => ({ ...EMPTY_THREAD, pending: t.pending }));
-      await this.openThread(id);
+      await this.reloadLatest(id);
     } catch (error) {
       if (error instanceof ApiError && (error.code === "im.not_in_conversation" || error.code === "im.conversation_disbanded")) {
         this.removeConversation(id);
@@ -522,6 +555,7 @@ export class ChatStore {
     const loaded = Object.keys(this.state.threads).filter((id) => this.state.threads[id]?.loaded);
     await Promise.all(loaded.map((id) => (this.state.conversations[id] ? this.catchUp(id) : Promise.resolve(this.removeConversation(id)))));
     loaded.forEach((id) => {
+      void this.refreshReceipts(id); // read moves may have been missed
       this.bump(id, "receipts");
       this.bump(id, "members");
       this.bump(id, "pins");
@@ -530,6 +564,7 @@ export class ChatStore {
 
   private notePreview(id: string, message: Message | undefined): void {
     if (!message) return;
+    this.learnNames([message]);
     this.set((s) => {
       const current = s.previews[id];
       if (current && current.seq > message.seq) return s;
@@ -554,7 +589,30 @@ export class ChatStore {
     }
   }
 
-  /** Someone read up to `readSeq`: my messages up to there have one reader more. */
+  /** Another member read from `previous` to `readSeq`: each of my messages in that range has one
+   * reader more. Counts are updated here rather than refetched. */
+  private countReader(move: ReadMove): void {
+    const { conversationId: id, previous, readSeq } = move;
+    let unknown = false;
+    this.setThread(id, (t) => {
+      if (!t.loaded) return t;
+      let changed = false;
+      const items = t.items.map((m) => {
+        if (m.seq <= previous || m.seq > readSeq || !this.isOwn(m) || m.recalled) return m;
+        if (m.unread_count === null || m.unread_count === undefined) {
+          unknown = true; // an event's copy whose sender's answer has not arrived yet
+          return m;
+        }
+        if (m.unread_count === 0) return m;
+        changed = true;
+        return { ...m, unread_count: m.unread_count - 1 };
+      });
+      return changed ? { ...t, items } : t;
+    });
+    if (unknown) this.refreshReceiptsSoon(id);
+    this.readers.forEach((listener) => listener(move));
+  }
+
   private refreshReceiptsSoon(id: string): void {
     window.clearTimeout(this.receiptTimers.get(id));
     this.receiptTimers.set(
@@ -562,10 +620,11 @@ export class ChatStore {
       window.setTimeout(() => {
         this.receiptTimers.delete(id);
         void this.refreshReceipts(id);
-      }, 120),
+      }, 300),
     );
   }
 
+  /** The server's counts for my newest messages (after a resync, or when a count was unknown). */
   async refreshReceipts(id: string): Promise<void> {
     const thread = this.state.threads[id];
     if (!thread?.loaded) return;
@@ -576,27 +635,37 @@ export class ChatStore {
     );
     if (waiting.length === 0) return;
     const from = waiting[0]!.seq - 1;
+    const generation = this.generation(id);
     try {
-      const page = await call(
-        api.GET("/api/v1/im/conversations/{conversation_id}/messages", {
-          params: { path: { conversation_id: id }, query: { after_seq: from, limit: CATCH_UP } },
-        }),
-      );
-      this.learnFromMessages(page.items);
+      const page = await this.fetchPage(id, { after_seq: from, limit: CATCH_UP });
+      if (this.generation(id) !== generation) return;
+      const fresh = new Map(page.items.map((m) => [m.id, m]));
       this.setThread(id, (t) => {
-        const fresh = new Map(page.items.map((m) => [m.id, m]));
+        // Only the counts of messages already held: this page may lie beyond a window's end.
         let changed = false;
         const items = t.items.map((m) => {
           const update = fresh.get(m.id);
-          if (!update || update.unread_count === m.unread_count) return m;
+          if (!update || update.unread_count === null || update.unread_count === undefined) return m;
+          if (update.unread_count === m.unread_count) return m;
           changed = true;
           return { ...m, unread_count: update.unread_count };
         });
-        return changed ? { ...t, items: mergeItems(items, page.items) } : { ...t, items: mergeItems(t.items, page.items) };
+        return changed ? { ...t, items } : t;
       });
     } catch {
       // shown counts stay until the next change
     }
+  }
+
+  /** The read list said how many have not read one of my messages: the count follows it. */
+  noteUnreadCount(id: string, messageId: string, count: number): void {
+    this.setThread(id, (t) => {
+      const index = t.items.findIndex((m) => m.id === messageId);
+      if (index < 0 || t.items[index]!.unread_count === count) return t;
+      const items = [...t.items];
+      items[index] = { ...items[index]!, unread_count: count };
+      return { ...t, items };
+    });
   }
 
   // -- sending
@@ -630,8 +699,15 @@ export class ChatStore {
       upload: null,
     };
     pending.body.client_msg_id = pending.clientMsgId;
+    this.sentHere.add(pending.clientMsgId);
+    this.leaveWindow(id);
     this.addPending(pending);
     void this.deliver(pending);
+  }
+
+  /** Sending from a window of older history goes back to the newest messages first. */
+  private leaveWindow(id: string): void {
+    if (this.state.threads[id]?.hasMoreAfter) void this.reloadLatest(id);
   }
 
   retry(id: string, clientMsgId: string): void {
@@ -663,7 +739,6 @@ export class ChatStore {
           body: pending.body,
         }),
       );
-      this.setMyId(message.sender_membership_id);
       this.acceptMessage(id, message);
       this.discard(id, pending.clientMsgId);
     } catch (error) {
@@ -674,6 +749,8 @@ export class ChatStore {
   /** Uploads with progress (XMLHttpRequest: fetch reports no upload progress), then sends. */
   sendFile(id: string, file: File, kind: FileKind, quote: Quote | null, replyToId: string | null): void {
     const clientMsgId = newClientMsgId();
+    this.sentHere.add(clientMsgId);
+    this.leaveWindow(id);
     const pending: PendingMessage = {
       clientMsgId,
       conversationId: id,
@@ -735,7 +812,7 @@ export class ChatStore {
 
   /** A message of ours that the server confirmed (a send, a forward). */
   acceptMessage(id: string, message: Message): void {
-    this.setThread(id, (t) => (t.loaded ? { ...t, items: mergeItems(t.items, [message]) } : t));
+    this.setThread(id, (t) => (t.loaded && !t.hasMoreAfter ? { ...t, items: mergeItems(t.items, [message]) } : t));
     this.setConversation(id, (c) => ({
       ...c,
       last_seq: Math.max(c.last_seq, message.seq),
@@ -766,10 +843,7 @@ export class ChatStore {
 
   async forward(messageIds: string[], targets: string[], merged: boolean): Promise<void> {
     const posted = await call(api.POST("/api/v1/im/forward", { body: { message_ids: messageIds, target_conversation_ids: targets, merged } }));
-    for (const message of posted) {
-      this.setMyId(message.sender_membership_id);
-      this.acceptMessage(message.conversation_id, message);
-    }
+    for (const message of posted) this.acceptMessage(message.conversation_id, message);
   }
 
   private applyUpdated(message: Message): void {
@@ -848,11 +922,14 @@ export class ChatStore {
         if (!id) return;
         const membershipId = String(event.membership_id ?? "");
         const readSeq = Number(event.read_seq ?? 0);
-        const { myId } = this.state;
-        if (myId && membershipId === myId) {
+        const previous = Number(event.previous_read_seq ?? NaN);
+        if (membershipId === this.state.myId) {
+          // My own reading (here or on another device): my unread count.
           this.setConversation(id, (c) => (readSeq > c.read_seq ? { ...c, read_seq: readSeq } : c));
+        } else if (Number.isFinite(previous)) {
+          if (readSeq > previous) this.countReader({ conversationId: id, membershipId, previous, readSeq });
         } else {
-          if (!myId) this.refreshConversationSoon(id); // might be my own reading, on another device
+          // A server that does not say where the reader came from: ask for the counts.
           this.refreshReceiptsSoon(id);
           this.bump(id, "receipts");
         }
@@ -891,9 +968,11 @@ export class ChatStore {
     if (own) {
       // The copy sent by this client may still be waiting for its answer: stop showing it twice.
       this.setThread(id, (t) => {
-        const index = t.pending.findIndex(
-          (p) => p.status === "sending" && p.body.kind === message.kind && (p.body.text ?? "").trim() === message.text && (!p.body.file_id || p.body.file_id === message.attachment?.id),
-        );
+        const index = message.client_msg_id
+          ? t.pending.findIndex((p) => p.clientMsgId === message.client_msg_id)
+          : t.pending.findIndex(
+              (p) => p.status === "sending" && p.body.kind === message.kind && (p.body.text ?? "").trim() === message.text && (!p.body.file_id || p.body.file_id === message.attachment?.id),
+            );
         if (index < 0) return t;
         const pending = [...t.pending];
         pending.splice(index, 1);
@@ -901,7 +980,8 @@ export class ChatStore {
       });
     }
     this.setThread(id, (t) => {
-      if (!t.loaded) return t;
+      // A window of older history takes no live messages: scrolling down reaches them.
+      if (!t.loaded || t.hasMoreAfter) return t;
       const last = t.items[t.items.length - 1];
       if (last && message.seq > last.seq + 1) void Promise.resolve().then(() => this.catchUp(id));
       return { ...t, items: mergeItems(t.items, [message]) };
@@ -925,7 +1005,10 @@ export class ChatStore {
         this.bump(id, "members");
       }
     }
-    if (own && message.unread_count === null) this.refreshReceiptsSoon(id);
+    // Sent from another of my devices: no answer brings its unread count here.
+    if (own && message.unread_count == null && !(message.client_msg_id && this.sentHere.has(message.client_msg_id))) {
+      this.refreshReceiptsSoon(id);
+    }
     if (!own) this.incoming.forEach((listener) => listener(message, this.state.conversations[id]));
   }
 }

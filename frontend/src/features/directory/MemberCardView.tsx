@@ -1,9 +1,12 @@
-import { EyeOutlined, InfoCircleOutlined, LockOutlined } from "@ant-design/icons";
-import { Alert, Avatar, Button, Descriptions, Flex, Skeleton, Space, Tag, Tooltip, Typography } from "antd";
+import { EyeOutlined, InfoCircleOutlined, LockOutlined, MessageOutlined } from "@ant-design/icons";
+import { Alert, App, Avatar, Button, Descriptions, Flex, Skeleton, Space, Tag, Tooltip, Typography } from "antd";
 import { useEffect, useState, type ReactNode } from "react";
+import { useNavigate } from "react-router";
 
 import { api, call, errorMessage } from "../../api/client";
+import { useMe } from "../../app/session";
 import { useT } from "../../i18n";
+import { useChat } from "../chat/ChatProvider";
 import { avatarColour, avatarText, type MemberCard } from "./model";
 
 function present(value: unknown): boolean {
@@ -13,6 +16,11 @@ function present(value: unknown): boolean {
 /** One person's card: what the server lets this viewer see, and the audited full-number reveal. */
 export function MemberCardView({ memberId, compact = false }: { memberId: string; compact?: boolean }) {
   const t = useT();
+  const me = useMe();
+  const navigate = useNavigate();
+  const { message } = App.useApp();
+  const { store } = useChat();
+  const [opening, setOpening] = useState(false);
   const [card, setCard] = useState<MemberCard | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [mobile, setMobile] = useState<string | null>(null);
@@ -45,6 +53,18 @@ export function MemberCardView({ memberId, compact = false }: { memberId: string
       setRevealError(errorMessage(thrown));
     } finally {
       setRevealing(false);
+    }
+  };
+
+  /** The direct chat with this person, opened (or created on first use). */
+  const openChat = async () => {
+    setOpening(true);
+    try {
+      const conversation = await store.openDirect(memberId);
+      navigate(`/chat/${conversation.id}`);
+    } catch (thrown) {
+      message.error(errorMessage(thrown));
+      setOpening(false);
     }
   };
 
@@ -130,6 +150,19 @@ export function MemberCardView({ memberId, compact = false }: { memberId: string
           </Space>
         </div>
       </Flex>
+      {card.id !== me.current_membership_id && (
+        <Button
+          type="primary"
+          icon={<MessageOutlined />}
+          block={compact}
+          loading={opening}
+          onClick={() => void openChat()}
+          style={{ marginBottom: 16 }}
+          data-testid="member-message"
+        >
+          {t("contacts.card.message")}
+        </Button>
+      )}
       {revealError && <Alert type="error" showIcon title={revealError} style={{ marginBottom: 12 }} />}
       <Descriptions
         column={1}
