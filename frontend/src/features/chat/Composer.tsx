@@ -23,7 +23,13 @@ function counterFrom(max: number): number {
 type MentionsRef = { textarea?: HTMLTextAreaElement | null; focus: () => void };
 
 export function quoteOf(message: Message, text: string): Quote {
-  return { message_id: message.id, sender_name: message.sender_name, excerpt: text.slice(0, 60), recalled: false };
+  return {
+    message_id: message.id,
+    seq: message.seq,
+    sender_name: message.sender_name,
+    excerpt: text.slice(0, 60),
+    recalled: false,
+  };
 }
 
 export function Composer({

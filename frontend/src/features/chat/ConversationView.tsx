@@ -171,9 +171,14 @@ export function ConversationView({ id }: { id: string }) {
         .then(() => message.success(t("chat.copied")))
         .catch(fail),
     openReads: (m) => setReads(m),
-    jumpTo: (mid) => {
-      if (thread.items.some((m) => m.id === mid)) setTarget(mid);
-      else message.info(t("chat.messageNotLoaded"));
+    jumpTo: (quote) => {
+      if (thread.items.some((m) => m.id === quote.message_id)) {
+        setTarget(quote.message_id);
+        return;
+      }
+      void store.jumpTo(id, quote.seq).then((found) => {
+        if (found === false) message.info(t("chat.messageNotLoaded"));
+      });
     },
   };
 

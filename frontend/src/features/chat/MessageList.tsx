@@ -22,7 +22,7 @@ import { avatarColour, avatarText } from "../directory/model";
 import { useChat, useChatState } from "./ChatProvider";
 import { REACTIONS } from "./emoji";
 import { MessageBody, QuoteBlock } from "./MessageContent";
-import { dayLabel, fileSize, manages, recallText, sameDay, systemText, timeOfDay, type Conversation, type Message, type PendingMessage } from "./model";
+import { dayLabel, fileSize, manages, recallText, sameDay, systemText, timeOfDay, type Conversation, type Message, type PendingMessage, type Quote } from "./model";
 import type { Thread } from "./store";
 
 export interface MessageActions {
@@ -34,7 +34,7 @@ export interface MessageActions {
   react: (message: Message, emoji: string) => void;
   copy: (message: Message) => void;
   openReads: (message: Message) => void;
-  jumpTo: (messageId: string) => void;
+  jumpTo: (quote: Quote) => void;
 }
 
 const NEAR_BOTTOM = 80;
@@ -284,7 +284,7 @@ function MessageRow({
             data-testid="bubble"
             onClick={selectable ? undefined : () => onFocus(focused ? null : message.id)}
           >
-            {message.quote && <QuoteBlock quote={message.quote} onClick={() => actions.jumpTo(message.quote!.message_id)} />}
+            {message.quote && <QuoteBlock quote={message.quote} onClick={() => actions.jumpTo(message.quote!)} />}
             <MessageBody message={message} />
             {message.text && message.kind !== "text" && message.kind !== "markdown" && message.kind !== "forward" && (
               <div className="zt-msg-text zt-msg-caption">{message.text}</div>
