@@ -3,21 +3,28 @@
 Protocol (every frame is a JSON object with a "type"):
 - The client connects to /api/v1/ws, optionally with `?epoch=E&since=N`: the stream epoch and the
   last sequence number it has seen.
-- The server answers `{"type": "hello", "epoch", "seq", "resync"}`. With `resync: false` it then
-  sends every event after N, so the client has missed nothing; with `resync: true` the events are
-  gone (or the epoch changed) and the client refetches its state over the REST API. A client
-  that connects without `since` loads its state itself and hears what follows.
+- The server answers `{"type": "hello", "epoch", "seq", "resync"}`, where seq is the stream's
+  latest number. With `resync: false` it then sends every event after N up to that seq, so the
+  client has missed nothing; with `resync: true` the events are gone (or the epoch changed) and
+  the client refetches its state over the REST API, then carries on from the hello's seq. A
+  client that connects without `since` loads its state itself and hears what follows.
 - Events arrive as `{"type": "event", "seq", "event"}`; seq is 0 for transient ones (typing,
   job progress), which are never replayed. A later `{"type": "resync", "epoch", "seq"}` means the
   stream was lost while connected (Redis lost its data): refetch, then carry on from `seq`.
 - The client sends `{"type": "ping"}` at least every 60 seconds and gets `{"type": "pong"}`; a
   client silent for longer is disconnected. `{"type": "typing", "conversation_id"}` tells the
-  other members of a conversation that the person is typing.
+  other members of a conversation that the person is typing. Frames that are not JSON objects
+  of a known type are ignored.
+- A close with code 1013 (try again later) means the socket fell behind, or the stream could not
+  be read: the client reconnects with its epoch and seq and resumes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +39,7 @@ from zhengtong.platform.eventlog import Delivery, EventLog, Listener
 from zhengtong.web.auth import SESSION_COOKIE
 
 router = APIRouter(tags=["realtime"])
+log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
@@ -76,20 +84,40 @@ async def events_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     client_epoch, since = _resume_point(websocket)
-    async with context.events.listen(caller.account_id) as listener:
-        stream = _StreamWriter(websocket, context.events, listener)
-        await stream.start(client_epoch, since)
-        forward = asyncio.create_task(stream.forward())
-        try:
-            await _read_client(websocket, context, caller)
-        except (WebSocketDisconnect, TimeoutError):
-            pass
-        finally:
-            forward.cancel()
-            with suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await forward
-    with suppress(RuntimeError):
-        await websocket.close()
+    close_code = 1000
+    try:
+        async with context.events.listen(caller.account_id) as listener:
+            stream = _StreamWriter(websocket, context.events, listener)
+            await stream.start(client_epoch, since)
+            close_code = await _serve(websocket, context, caller, stream)
+    except WebSocketDisconnect:
+        pass
+    except Exception as error:  # the stream is unavailable (Redis unreachable): the client resumes later
+        log.warning("event stream unavailable (%s: %s); closing the socket", type(error).__name__, error)
+        close_code = TRY_AGAIN_LATER
+    with suppress(RuntimeError, WebSocketDisconnect):
+        await websocket.close(code=close_code)
+
+
+async def _serve(websocket: WebSocket, context: AppContext, caller: Caller, stream: _StreamWriter) -> int:
+    """Forwards the stream and reads the client until either side ends; returns the close code.
+    A forwarder that stops (its listener overflowed, or the stream failed) ends the connection,
+    so that the client reconnects and resumes instead of waiting on a socket that says nothing."""
+    forward = asyncio.create_task(stream.forward())
+    read = asyncio.create_task(_read_client(websocket, context, caller))
+    try:
+        await asyncio.wait({forward, read}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (forward, read):
+            task.cancel()
+        await asyncio.gather(forward, read, return_exceptions=True)
+    for task, what in ((forward, "event stream"), (read, "client reader")):
+        error = task.exception() if task.done() and not task.cancelled() else None
+        if error is not None and not isinstance(error, WebSocketDisconnect | TimeoutError):
+            log.warning("%s failed (%s: %s); closing the socket", what, type(error).__name__, error)
+    if forward.done() and not forward.cancelled():
+        return TRY_AGAIN_LATER
+    return 1000
 
 
 class _StreamWriter:
@@ -114,10 +142,11 @@ class _StreamWriter:
             await self._send(delivery)
 
     async def forward(self) -> None:
+        """Returns when the listener overflowed: this socket fell too far behind, and the
+        client will reconnect and resume."""
         while True:
             delivery = await self.listener.get()
-            if delivery is None:  # this socket fell too far behind: the client will resume
-                await self.websocket.close(code=TRY_AGAIN_LATER)
+            if delivery is None:
                 return
             await self._handle(delivery)
 
@@ -154,12 +183,34 @@ class _StreamWriter:
 
 
 async def _read_client(websocket: WebSocket, context: AppContext, caller: Caller) -> None:
+    """Answers pings and forwards typing until the client leaves (WebSocketDisconnect) or stays
+    silent too long (TimeoutError). Frames that are not JSON objects are ignored: a confused
+    client must not end its own connection, let alone anyone else's."""
     while True:
-        message: Any = await asyncio.wait_for(websocket.receive_json(), IDLE_TIMEOUT_SECONDS)
-        if not isinstance(message, dict):
+        frame = await asyncio.wait_for(websocket.receive(), IDLE_TIMEOUT_SECONDS)
+        if frame["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
+        message = _parse(frame)
+        if message is None:
             continue
         kind = message.get("type")
         if kind == "ping":
             await websocket.send_json({"type": "pong"})
         elif kind == "typing" and isinstance(message.get("conversation_id"), str):
-            await realtime_actions.typing(context, caller, message["conversation_id"])
+            try:
+                await realtime_actions.typing(context, caller, message["conversation_id"])
+            except Exception as error:  # typing is a courtesy: never worth the connection
+                log.warning("typing not delivered (%s: %s)", type(error).__name__, error)
+
+
+def _parse(frame: Mapping[str, Any]) -> dict[str, Any] | None:
+    raw = frame.get("text")
+    if raw is None and frame.get("bytes") is not None:
+        raw = frame["bytes"]
+    if raw is None:
+        return None
+    try:
+        message = json.loads(raw)
+    except ValueError:  # also UnicodeDecodeError for binary frames
+        return None
+    return message if isinstance(message, dict) else None

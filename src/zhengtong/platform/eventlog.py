@@ -71,6 +71,13 @@ class Listener:
             return
         self.queue.put_nowait(delivery)
 
+    def close(self) -> None:
+        """Ends the connection that reads this listener (as an overflow does): its client
+        reconnects and resumes."""
+        if not self.overflowed:
+            self.overflowed = True
+            self.queue.put_nowait(None)
+
     async def get(self) -> Delivery | None:
         return await self.queue.get()
 

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import secrets
 import socket
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from zhengtong.platform.eventlog import (
@@ -222,6 +224,12 @@ redis.call('PUBLISH', prefix .. 'ev:fanout',
 return epoch
 """
 _LOG_LIFETIME_SECONDS = 7 * 24 * 3600
+# Events held in a process while Redis is unreachable, at most; beyond that they are dropped and,
+# once Redis is back, the epoch is replaced so that every client resyncs from the database.
+PENDING_LIMIT = 10_000
+# What a command to the event log may fail with and still be worth retrying later: the server is
+# unreachable, or answers an error it may stop answering (OOM, READONLY during a failover, LOADING).
+_HOLD_ERRORS = (RedisError, OSError)
 
 
 class RedisEventLog:
@@ -230,8 +238,9 @@ class RedisEventLog:
     the connections it holds.
 
     When Redis is unreachable, events wait in order in this process and go out once it is back:
-    delivery pauses, nothing is dropped. If Redis lost its data the epoch changes and clients
-    resync from the database."""
+    delivery pauses, nothing is dropped — unless more than PENDING_LIMIT pile up, in which case
+    they are dropped and the epoch is replaced when Redis is back, so that clients resync. If
+    Redis lost its data the epoch changes too, and clients resync from the database."""
 
     def __init__(self, url: str, prefix: str = "zt:") -> None:
         self.prefix = prefix
@@ -245,10 +254,15 @@ class RedisEventLog:
         )
         self._append = self._redis.register_script(_APPEND_SCRIPT)
         self._listeners = LocalListeners()
-        self._pending: list[tuple[list[str], bytes]] = []
+        self._pending: deque[tuple[list[str], bytes]] = deque()
+        self._pending_dropped = False
         self._flusher: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self._dispatcher_ready = asyncio.Lock()
+
+    @property
+    def _fanout(self) -> str:
+        return self.prefix + "ev:fanout"
 
     # -- sending
 
@@ -256,10 +270,20 @@ class RedisEventLog:
         if not account_ids:
             return
         item = (list(account_ids), orjson.dumps(event))
-        if self._pending or not await self._try_append(*item):
-            self._pending.append(item)
-            if self._flusher is None or self._flusher.done():
-                self._flusher = asyncio.create_task(self._flush_pending())
+        if self._pending or self._pending_dropped or not await self._try_append(*item):
+            self._hold(item)
+
+    def _hold(self, item: tuple[list[str], bytes]) -> None:
+        if len(self._pending) >= PENDING_LIMIT:
+            log.error(
+                "event log: more than %d events waiting for Redis; dropping them, clients will resync",
+                PENDING_LIMIT,
+            )
+            self._pending.clear()
+            self._pending_dropped = True
+        self._pending.append(item)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_pending())
 
     async def _try_append(self, account_ids: list[str], event_json: bytes) -> bool:
         try:
@@ -273,16 +297,34 @@ class RedisEventLog:
                     *account_ids,
                 ]
             )
-        except _CONNECTION_ERRORS as error:
-            log.warning("event log: Redis unreachable (%s); holding events until it is back", error)
+        except _HOLD_ERRORS as error:
+            log.warning("event log: Redis unavailable (%s); holding events until it is back", error)
+            return False
+        return True
+
+    async def _try_new_epoch(self) -> bool:
+        """Replaces the epoch (every client then resyncs) and wakes every process's connections
+        so that those that hear nothing else learn it too."""
+        try:
+            await self._redis.set(self.prefix + "ev:epoch", secrets.token_hex(8))
+            await self._redis.publish(self._fanout, orjson.dumps({"wake": True}))
+        except _HOLD_ERRORS as error:
+            log.warning("event log: Redis unavailable (%s); holding events until it is back", error)
             return False
         return True
 
     async def _flush_pending(self) -> None:
         delay = _FIRST_BACKOFF_SECONDS
-        while self._pending:
-            if await self._try_append(*self._pending[0]):
-                self._pending.pop(0)
+        while self._pending or self._pending_dropped:
+            if self._pending_dropped:
+                done = await self._try_new_epoch()
+                if done:
+                    self._pending_dropped = False
+            else:
+                done = await self._try_append(*self._pending[0])
+                if done:
+                    self._pending.popleft()
+            if done:
                 delay = _FIRST_BACKOFF_SECONDS
             else:
                 await asyncio.sleep(delay)
@@ -291,8 +333,8 @@ class RedisEventLog:
     async def transient(self, account_ids: Sequence[str], event: dict[str, Any]) -> None:
         message = {"epoch": "", "event": event, "targets": dict.fromkeys(account_ids, 0)}
         # Transient by definition: typing and progress are not worth waiting for.
-        with contextlib.suppress(*_CONNECTION_ERRORS):
-            await self._redis.publish(self.prefix + "ev:fanout", orjson.dumps(message))
+        with contextlib.suppress(*_HOLD_ERRORS):
+            await self._redis.publish(self._fanout, orjson.dumps(message))
 
     # -- receiving
 
@@ -310,22 +352,37 @@ class RedisEventLog:
         async with self._dispatcher_ready:
             if self._dispatcher is not None and not self._dispatcher.done():
                 return
-            subscription = _RedisSubscription(
-                self._subscriber, [self.prefix + "ev:fanout"], on_reconnect=self._wake_all
-            )
+            subscription = _RedisSubscription(self._subscriber, [self._fanout], on_reconnect=self._wake_all)
             await subscription.open()
             self._dispatcher = asyncio.create_task(self._dispatch(subscription))
 
     async def _dispatch(self, subscription: _RedisSubscription) -> None:
         try:
             async for message in subscription:
-                event: dict[str, Any] = message.get("event") or {}
-                epoch = str(message.get("epoch", ""))
-                for account_id, seq in message.get("targets", {}).items():
-                    if self._listeners.connected(account_id):
-                        self._listeners.deliver(account_id, Delivery(int(seq), event, epoch))
+                try:
+                    self._fan_out(message)
+                except Exception:  # one malformed message must not silence every connection
+                    log.exception("event log: dropped a fanout message it could not read")
+        except Exception:
+            log.exception("event log: the fanout subscription failed")
+            raise
         finally:
             await subscription.close()
+            # Without a subscription the connections would wait for nothing: they are ended,
+            # and their clients reconnect (which subscribes again) and resume.
+            for listeners in list(self._listeners.by_account.values()):
+                for listener in list(listeners):
+                    listener.close()
+
+    def _fan_out(self, message: dict[str, Any]) -> None:
+        if message.get("wake"):
+            self._wake_all()
+            return
+        event: dict[str, Any] = message.get("event") or {}
+        epoch = str(message.get("epoch", ""))
+        for account_id, seq in message.get("targets", {}).items():
+            if self._listeners.connected(account_id):
+                self._listeners.deliver(account_id, Delivery(int(seq), event, epoch))
 
     def _wake_all(self) -> None:
         """After a gap in the subscription, every connection checks its stream for what it missed."""
