@@ -9,7 +9,9 @@ Protocol (every frame is a JSON object with a "type"):
   the client refetches its state over the REST API, then carries on from the hello's seq. A
   client that connects without `since` loads its state itself and hears what follows.
 - Events arrive as `{"type": "event", "seq", "event"}`; seq is 0 for transient ones (typing,
-  job progress), which are never replayed. A later `{"type": "resync", "epoch", "seq"}` means the
+  presence, job progress), which are never replayed. A person is online while any of their
+  sockets is open and heartbeating; the people they share a direct conversation with hear
+  `{"type": "presence", "membership_id", "online"}` when that changes. A later `{"type": "resync", "epoch", "seq"}` means the
   stream was lost while connected (Redis lost its data): refetch, then carry on from `seq`.
 - The client sends `{"type": "ping"}` at least every 60 seconds and gets `{"type": "pong"}`; a
   client silent for longer is disconnected. `{"type": "typing", "conversation_id"}` tells the
@@ -33,6 +35,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from zhengtong.core.caller import Caller
 from zhengtong.core.context import AppContext
+from zhengtong.core.ids import new_id
 from zhengtong.identity import service as identity
 from zhengtong.im import realtime_actions
 from zhengtong.platform.eventlog import Delivery, EventLog, Listener
@@ -85,26 +88,67 @@ async def events_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     client_epoch, since = _resume_point(websocket)
     close_code = 1000
+    connection = _Connection(context, caller.account_id)
     try:
         async with context.events.listen(caller.account_id) as listener:
             stream = _StreamWriter(websocket, context.events, listener)
             await stream.start(client_epoch, since)
-            close_code = await _serve(websocket, context, caller, stream)
+            await connection.opened()
+            close_code = await _serve(websocket, context, caller, stream, connection)
     except WebSocketDisconnect:
         pass
     except Exception as error:  # the stream is unavailable (Redis unreachable): the client resumes later
         log.warning("event stream unavailable (%s: %s); closing the socket", type(error).__name__, error)
         close_code = TRY_AGAIN_LATER
+    finally:
+        await connection.closed()
     with suppress(RuntimeError, WebSocketDisconnect):
         await websocket.close(code=close_code)
 
 
-async def _serve(websocket: WebSocket, context: AppContext, caller: Caller, stream: _StreamWriter) -> int:
+class _Connection:
+    """This socket's part in presence: the person is online while any of their sockets is open
+    and heartbeating. Presence is a courtesy: its failures are logged and never end a socket."""
+
+    def __init__(self, context: AppContext, account_id: str) -> None:
+        self.context = context
+        self.account_id = account_id
+        self.id = new_id()
+        self.counted = False
+
+    async def opened(self) -> None:
+        try:
+            first = await self.context.presence.connected(self.account_id, self.id)
+            self.counted = True
+            if first:
+                await realtime_actions.presence_changed(self.context, self.account_id, online=True)
+        except Exception as error:
+            log.warning("presence not recorded (%s: %s)", type(error).__name__, error)
+
+    async def heartbeat(self) -> None:
+        try:
+            await self.context.presence.heartbeat(self.account_id, self.id)
+        except Exception as error:
+            log.warning("presence heartbeat lost (%s: %s)", type(error).__name__, error)
+
+    async def closed(self) -> None:
+        if not self.counted:
+            return
+        try:
+            if await self.context.presence.disconnected(self.account_id, self.id):
+                await realtime_actions.presence_changed(self.context, self.account_id, online=False)
+        except Exception as error:
+            log.warning("presence not cleared (%s: %s)", type(error).__name__, error)
+
+
+async def _serve(
+    websocket: WebSocket, context: AppContext, caller: Caller, stream: _StreamWriter, connection: _Connection
+) -> int:
     """Forwards the stream and reads the client until either side ends; returns the close code.
     A forwarder that stops (its listener overflowed, or the stream failed) ends the connection,
     so that the client reconnects and resumes instead of waiting on a socket that says nothing."""
     forward = asyncio.create_task(stream.forward())
-    read = asyncio.create_task(_read_client(websocket, context, caller))
+    read = asyncio.create_task(_read_client(websocket, context, caller, connection))
     try:
         await asyncio.wait({forward, read}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -182,7 +226,9 @@ class _StreamWriter:
             self.last = delivery.seq
 
 
-async def _read_client(websocket: WebSocket, context: AppContext, caller: Caller) -> None:
+async def _read_client(
+    websocket: WebSocket, context: AppContext, caller: Caller, connection: _Connection
+) -> None:
     """Answers pings and forwards typing until the client leaves (WebSocketDisconnect) or stays
     silent too long (TimeoutError). Frames that are not JSON objects are ignored: a confused
     client must not end its own connection, let alone anyone else's."""
@@ -196,6 +242,7 @@ async def _read_client(websocket: WebSocket, context: AppContext, caller: Caller
         kind = message.get("type")
         if kind == "ping":
             await websocket.send_json({"type": "pong"})
+            await connection.heartbeat()
         elif kind == "typing" and isinstance(message.get("conversation_id"), str):
             try:
                 await realtime_actions.typing(context, caller, message["conversation_id"])

@@ -8,7 +8,8 @@ b. two server processes sharing one database and one Redis deliver each other's 
    a client resumes against either of them;
 c. Redis going away pauses cross-process delivery, which recovers by itself when Redis is back —
    with the stream intact (a network partition) or lost (Redis restarted empty: clients resync);
-d. two gaps outside the real-time layer, as strict xfails (see their reasons).
+d. a retried send tells the members again (its first event may have died with its process), and
+   sends are acknowledged while the shared rate limiter (Redis) is unreachable.
 
 The clients are `Device`s: they follow the WebSocket protocol and keep messages by id, which is
 all the protocol promises to make safe. The assertions check that the server never needs more:
@@ -519,16 +520,9 @@ async def test_redis_going_away_pauses_delivery_which_recovers_by_itself(
         await proxy.close()
 
 
-# -- d. known gaps outside the real-time layer (strict xfail: a fix makes them fail, remove the mark) --
+# -- d. a retried send re-announces its message; sends go on while the shared rate limiter is away --
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="im.messages.send returns the stored message for a repeated client_msg_id without "
-    "appending its message.new event again, so an event lost with its process (killed between "
-    "commit and append; with Redis the stream does not resync) never reaches the members",
-)
 async def test_a_retried_send_whose_event_was_lost_reaches_the_members(
     context: AppContext, make_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -555,13 +549,6 @@ async def test_a_retried_send_whose_event_was_lost_reaches_the_members(
         assert (delivery.event["type"], delivery.event["message"]["id"]) == ("message.new", first["id"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="POST /im/conversations/{id}/messages calls the rate limiter first, and RedisRateLimiter "
-    "raises while Redis is unreachable: the send answers 500 instead of committing (its event "
-    "would wait in the event log's queue)",
-)
 async def test_a_send_is_acknowledged_while_redis_is_unreachable(
     context: AppContext, settings: Settings, shared_redis_url: str
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from chat_world import open_direct, open_group, person
 from sqlalchemy import func, select
 
+from helpers import next_event
 from zhengtong.core.clock import clock
 from zhengtong.core.context import AppContext
 from zhengtong.im.models import ConversationMember, Message
@@ -217,3 +219,32 @@ async def test_me_names_my_membership_and_a_recall_names_who(context: AppContext
     assert (
         policy["max_upload_bytes"] == context.settings.max_upload_bytes and policy["max_text_chars"] == 5000
     )
+
+
+async def test_concurrent_sends_with_one_client_id_store_one_message(
+    context: AppContext, make_client: Any
+) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    conversation_id = await open_direct(one, two)
+    path = f"/im/conversations/{conversation_id}/messages"
+    answers = await asyncio.gather(
+        *(one.post(path, {"text": "并发", "client_msg_id": "same"}) for _ in range(4))
+    )
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert (await one.conversation(conversation_id))["last_seq"] == 1
+    elsewhere = await open_direct(one, await person(context, make_client, "丙"))
+    reused = await one.post(f"/im/conversations/{elsewhere}/messages", {"text": "x", "client_msg_id": "same"})
+    assert (reused.status_code, reused.json()["code"]) == (409, "im.client_msg_id_reused")
+
+
+async def test_a_retried_send_tells_the_members_again(context: AppContext, make_client: Any) -> None:
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    conversation_id = await open_direct(one, two)
+    first = await one.send(conversation_id, "再说一遍", client_msg_id="retry-1")
+    async with context.events.listen(two.member.account_id) as listener:
+        again = await one.send(conversation_id, "再说一遍", client_msg_id="retry-1")
+        event = await next_event(listener)
+    assert again["id"] == first["id"] and event["message"]["id"] == first["id"]

@@ -59,8 +59,12 @@ async def connect(
 
 
 async def frame(socket: Socket, within: float = 5) -> dict[str, Any]:
-    received: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), within))
-    return received
+    """The next frame, passing over presence notices (people coming online as tests connect them;
+    tested on their own)."""
+    while True:
+        received: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), within))
+        if received.get("event", {}).get("type") != "presence":
+            return received
 
 
 async def frames(socket: Socket, count: int) -> list[dict[str, Any]]:
@@ -70,7 +74,7 @@ async def frames(socket: Socket, count: int) -> list[dict[str, Any]]:
 async def quiet(socket: Socket, seconds: float = 0.2) -> bool:
     """True when nothing arrives for `seconds`."""
     try:
-        extra = await asyncio.wait_for(socket.recv(), seconds)
+        extra = await frame(socket, seconds)
     except TimeoutError:
         return True
     raise AssertionError(f"unexpected frame: {extra!r}")
@@ -583,3 +587,42 @@ async def test_redis_fanout_that_fails_ends_its_connections_and_the_next_one_sub
             assert (await next_delivery(listener)).event == {"type": "note", "n": 2}
     finally:
         await log.close()
+
+
+async def test_presence_follows_open_sockets_and_reaches_direct_peers(
+    context: AppContext, make_client: Any, live_url: str
+) -> None:
+    zhang = await person(context, make_client, "张三")
+    li = await person(context, make_client, "李四")
+    await open_direct(zhang, li)
+    tokens = [await session_token(context, live_url, p.member) for p in (zhang, li)]
+
+    async def online() -> list[str]:
+        answer = await li.post("/im/presence", {"membership_ids": [zhang.id]})
+        return list(answer.json()["online"])
+
+    async def presence_notice(socket: Socket) -> dict[str, Any]:
+        while True:
+            received = json.loads(await asyncio.wait_for(socket.recv(), 5))
+            if received.get("event", {}).get("type") == "presence":
+                return dict(received["event"])
+
+    async with await connect(live_url, tokens[1]) as watcher:
+        await frame(watcher)
+        assert await online() == []
+        phone = await connect(live_url, tokens[0])
+        assert await presence_notice(watcher) == {
+            "type": "presence",
+            "membership_id": zhang.id,
+            "online": True,
+        }
+        async with await connect(live_url, tokens[0]) as desktop:
+            await frame(desktop)
+            await phone.close()
+            assert await online() == [zhang.id]  # still on the desktop
+        assert await presence_notice(watcher) == {
+            "type": "presence",
+            "membership_id": zhang.id,
+            "online": False,
+        }
+        assert await online() == []

@@ -64,3 +64,9 @@ CSRF_FAILED = error_code(
 )
 INTERNAL = error_code("internal", 500, "服务器内部错误", "Internal server error")
 NOT_READY = error_code("not_ready", 503, "服务尚未就绪", "The service is not ready yet")
+TEMPORARILY_UNAVAILABLE = error_code(
+    "temporarily_unavailable",
+    503,
+    "服务暂时不可用，请稍后再试",
+    "The service is briefly unavailable; try again shortly",
+)

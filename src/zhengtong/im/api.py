@@ -82,6 +82,16 @@ async def _read_one(
     return _conversation_read(context, await _organization(session, viewer.org_id), summary)
 
 
+async def _limit_sends(context: AppContext, caller: Caller) -> None:
+    await enforce(
+        context.limiter,
+        f"chat-send:{caller.account_id}",
+        context.settings.chat_sends_per_minute,
+        60,
+        open_when_unavailable=True,
+    )
+
+
 # -- conversations
 
 
@@ -360,9 +370,7 @@ async def history(
 async def send_message(
     conversation_id: str, body: schemas.MessageIn, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.MessageRead:
-    await enforce(
-        context.limiter, f"chat-send:{caller.account_id}", context.settings.chat_sends_per_minute, 60
-    )
+    await _limit_sends(context, caller)
     viewer = await _viewer(session, caller)
     return await messages.send(session, context, viewer, conversation_id, body)
 
@@ -428,9 +436,7 @@ async def toggle_reaction(
 async def forward(
     body: schemas.ForwardIn, caller: CurrentCaller, session: DbSession, context: Context
 ) -> list[schemas.MessageRead]:
-    await enforce(
-        context.limiter, f"chat-send:{caller.account_id}", context.settings.chat_sends_per_minute, 60
-    )
+    await _limit_sends(context, caller)
     viewer = await _viewer(session, caller)
     return await messages.forward(
         session, context, viewer, body.message_ids, body.target_conversation_ids, merged=body.merged

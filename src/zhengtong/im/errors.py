@@ -80,3 +80,9 @@ JOIN_REQUEST_NOT_FOUND = error_code(
     "入群申请不存在或已处理",
     "The join request does not exist or was decided",
 )
+CLIENT_MSG_ID_REUSED = error_code(
+    "im.client_msg_id_reused",
+    409,
+    "该客户端消息编号已用于另一个会话",
+    "This client message id was already used in another conversation",
+)

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
@@ -359,37 +360,38 @@ async def send(
     organization = await _organization(session, viewer.org_id)
     policy = ChatPolicy.of(organization)
     existing = await _existing_send(session, viewer.membership_id, body.client_msg_id)
-    if existing is not None and existing.conversation_id == conversation_id:
-        return (
-            await renderer_for(
-                session, context, organization, [existing], viewer_membership_id=viewer.membership_id
-            )
-        ).render(existing)
+    if existing is not None:
+        return await _resend(session, context, organization, seat, existing, policy)
     _check_may_speak(seat.conversation, seat.member, body)
     content = await _content_of(session, viewer, conversation_id, body, policy)
     reply_to = await _visible_message(session, seat, body.reply_to_id) if body.reply_to_id else None
     mentions = await _present_members(session, conversation_id, body.mentions)
-    message = await _store(
-        session,
-        context,
-        organization,
-        seat.conversation,
-        sender_id=viewer.membership_id,
-        kind=body.kind,
-        content=content,
-        mentions=mentions,
-        mention_all=body.mention_all,
-        reply_to_id=reply_to.id if reply_to else None,
-        client_msg_id=body.client_msg_id,
-    )
+    try:
+        # A savepoint: a concurrent send with the same client id wins the unique constraint, and
+        # this one then answers with what that one stored.
+        async with session.begin_nested():
+            message = await _store(
+                session,
+                context,
+                organization,
+                seat.conversation,
+                sender_id=viewer.membership_id,
+                kind=body.kind,
+                content=content,
+                mentions=mentions,
+                mention_all=body.mention_all,
+                reply_to_id=reply_to.id if reply_to else None,
+                client_msg_id=body.client_msg_id,
+            )
+    except IntegrityError:
+        existing = await _existing_send(session, viewer.membership_id, body.client_msg_id)
+        if existing is None:
+            raise
+        await session.refresh(seat.conversation)
+        return await _resend(session, context, organization, seat, existing, policy)
     old_read = seat.member.read_seq
     seat.member.read_seq = message.seq  # replying reads everything before
-    renderer = await renderer_for(session, context, organization, [message], viewer_membership_id=None)
-    rendered = renderer.render(message)
-    # The client's id travels with the event too: a device whose answer was lost recognises its own
-    # message by it.
-    rendered.client_msg_id = body.client_msg_id
-    await events.message_posted(session, context, seat.conversation, rendered.model_dump(mode="json"))
+    rendered = await _announce(session, context, organization, seat.conversation, message)
     if old_read < message.seq - 1:
         await events.read_moved(
             session,
@@ -402,6 +404,44 @@ async def send(
     rendered.unread_count = await _unread_of_new_message(
         session, conversation_id, message.seq, policy, sender_id=viewer.membership_id
     )
+    return rendered
+
+
+async def _announce(
+    session: AsyncSession,
+    context: AppContext,
+    organization: Organization,
+    conversation: Conversation,
+    message: Message,
+) -> MessageRead:
+    """Renders a sent message and tells the members. The client's id travels with the event: a
+    device whose answer was lost recognises its own message by it."""
+    rendered = (
+        await renderer_for(session, context, organization, [message], viewer_membership_id=None)
+    ).render(message)
+    rendered.client_msg_id = message.client_msg_id
+    await events.message_posted(session, context, conversation, rendered.model_dump(mode="json"))
+    return rendered
+
+
+async def _resend(
+    session: AsyncSession,
+    context: AppContext,
+    organization: Organization,
+    seat: Seat,
+    existing: Message,
+    policy: ChatPolicy,
+) -> MessageRead:
+    """A retried send: the stored message again, and its event again (the first may have been
+    lost with a process that died between commit and delivery; clients keep messages by id, so a
+    second event costs nothing). The same client id in another conversation is refused."""
+    if existing.conversation_id != seat.conversation.id:
+        raise AppError(errors.CLIENT_MSG_ID_REUSED)
+    rendered = await _announce(session, context, organization, seat.conversation, existing)
+    if existing.recalled_at is None:
+        rendered.unread_count = await _unread_of_new_message(
+            session, existing.conversation_id, existing.seq, policy, sender_id=seat.member.membership_id
+        )
     return rendered
 
 

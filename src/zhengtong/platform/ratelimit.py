@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from zhengtong.core.errors import RATE_LIMITED, AppError
+
+log = logging.getLogger(__name__)
+
+
+class LimiterUnavailable(Exception):
+    """The shared counter store (Redis) cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,21 @@ class InProcessRateLimiter:
         self._windows.clear()
 
 
-async def enforce(limiter: RateLimiter, key: str, limit: int, window_seconds: int) -> None:
-    """Raises `rate_limited` (429 with Retry-After) once `key` exceeds `limit` in the window."""
-    verdict = await limiter.hit(key, limit, window_seconds)
+async def enforce(
+    limiter: RateLimiter, key: str, limit: int, window_seconds: int, *, open_when_unavailable: bool = False
+) -> None:
+    """Raises `rate_limited` (429 with Retry-After) once `key` exceeds `limit` in the window.
+
+    When the counters cannot be reached, a limit that guards against abuse of sending (chat)
+    lets the request through (`open_when_unavailable`): a Redis outage must not stop work. Limits
+    that guard secrets (login codes) stay closed and the request fails."""
+    try:
+        verdict = await limiter.hit(key, limit, window_seconds)
+    except LimiterUnavailable:
+        if not open_when_unavailable:
+            raise
+        log.warning("rate limiter unavailable; letting %s through", key.split(":", 1)[0])
+        return
     if not verdict.allowed:
         raise AppError(
             RATE_LIMITED,

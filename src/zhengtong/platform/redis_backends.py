@@ -34,7 +34,7 @@ from zhengtong.platform.eventlog import (
     LocalListeners,
     backlog_from,
 )
-from zhengtong.platform.ratelimit import Verdict
+from zhengtong.platform.ratelimit import LimiterUnavailable, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,10 @@ class RedisRateLimiter:
         return f"{self.prefix}ratelimit:{key}"
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> Verdict:
-        count, seconds_left = await self._hit(keys=[self._key(key)], args=[window_seconds])
+        try:
+            count, seconds_left = await self._hit(keys=[self._key(key)], args=[window_seconds])
+        except _CONNECTION_ERRORS as error:
+            raise LimiterUnavailable(str(error)) from error
         return Verdict(allowed=int(count) <= limit, retry_after=max(1, int(seconds_left)))
 
     async def reset(self, key: str) -> None:

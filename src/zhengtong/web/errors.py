@@ -17,9 +17,11 @@ from zhengtong.core.errors import (
     REQUEST_INVALID,
     REQUEST_MALFORMED_JSON,
     REQUEST_TOO_LARGE,
+    TEMPORARILY_UNAVAILABLE,
     AppError,
     ErrorCode,
 )
+from zhengtong.platform.ratelimit import LimiterUnavailable
 
 log = logging.getLogger("zhengtong.errors")
 
@@ -64,6 +66,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if code is None:
             code = ErrorCode(f"http.{exc.status_code}", exc.status_code, str(exc.detail), str(exc.detail))
         return error_response(request, AppError(code))
+
+    @app.exception_handler(LimiterUnavailable)
+    async def _limiter_unavailable(request: Request, exc: LimiterUnavailable) -> JSONResponse:
+        log.warning("rate limiter unavailable on %s %s", request.method, request.url.path)
+        return error_response(request, AppError(TEMPORARILY_UNAVAILABLE, headers={"Retry-After": "5"}))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
