@@ -58,6 +58,7 @@ function ChatRuntime({ children }: { children: ReactNode }) {
     store.open();
     const socket = new RealtimeConnection({
       onResync: () => void store.resync(),
+      onResumed: () => void store.recheck(),
       onEvent: (event) => store.applyEvent(event),
       onStatus: (status) => store.setStatus(status),
     });

@@ -12,6 +12,9 @@ export interface StreamEvent {
 export interface RealtimeHandlers {
   /** The client must (re)load its state: first connection, or the events since last time are gone. */
   onResync: () => void;
+  /** Reconnected and resumed: the replay covers the stream, but an event that died with a server
+   * process before it entered the stream would not be in it — the list's last seqs tell. */
+  onResumed: () => void;
   onEvent: (event: StreamEvent) => void;
   onStatus: (status: ConnectionStatus) => void;
 }
@@ -119,6 +122,7 @@ export class RealtimeConnection {
         // When resuming, the missed events follow this frame and move `seq` themselves.
         if (!resuming || resync) this.seq = Number(frame.seq ?? 0);
         if (!resuming || resync) this.handlers.onResync();
+        else this.handlers.onResumed();
         break;
       }
       case "resync":

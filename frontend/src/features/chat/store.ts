@@ -550,6 +550,14 @@ export class ChatStore {
     }
   }
 
+  /** After a resumed reconnect: reload the list and catch up the open conversations whose last
+   * seq moved past what this client holds. */
+  async recheck(): Promise<void> {
+    await this.loadConversations();
+    const loaded = Object.keys(this.state.threads).filter((id) => this.state.threads[id]?.loaded);
+    await Promise.all(loaded.map((id) => (this.state.conversations[id] ? this.catchUp(id) : Promise.resolve(this.removeConversation(id)))));
+  }
+
   async resync(): Promise<void> {
     await this.loadConversations();
     const loaded = Object.keys(this.state.threads).filter((id) => this.state.threads[id]?.loaded);
