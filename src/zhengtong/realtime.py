@@ -11,8 +11,9 @@ Protocol (every frame is a JSON object with a "type"):
 - Events arrive as `{"type": "event", "seq", "event"}`; seq is 0 for transient ones (typing,
   presence, job progress), which are never replayed. A person is online while any of their
   sockets is open and heartbeating; the people they share a direct conversation with hear
-  `{"type": "presence", "membership_id", "online"}` when that changes. A later `{"type": "resync", "epoch", "seq"}` means the
-  stream was lost while connected (Redis lost its data): refetch, then carry on from `seq`.
+  `{"type": "presence", "membership_id", "online"}` when that changes. A later
+  `{"type": "resync", "epoch", "seq"}` means the stream was lost while connected (Redis lost its
+  data): refetch, then carry on from `seq`.
 - The client sends `{"type": "ping"}` at least every 60 seconds and gets `{"type": "pong"}`; a
   client silent for longer is disconnected. `{"type": "typing", "conversation_id"}` tells the
   other members of a conversation that the person is typing. Frames that are not JSON objects
