@@ -24,15 +24,13 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from _db import scratch_database
 
 from zhengtong.core.caller import Caller
 from zhengtong.core.config import Settings
@@ -44,7 +42,6 @@ from zhengtong.directory.models import MemberSearchToken
 from zhengtong.directory.pinyin import full_pinyin, initials
 from zhengtong.directory.visibility import Viewer, viewer_for
 from zhengtong.identity.models import Account
-from zhengtong.models import metadata
 from zhengtong.org import service as org_service
 from zhengtong.org.models import Department, MemberDepartment, Membership, VisibilityRule
 
@@ -66,34 +63,6 @@ CHUNK = 5000
 def chinese_name(rng: random.Random) -> str:
     surname = rng.choice(COMPOUND_SURNAMES) if rng.random() < 0.02 else rng.choice(SURNAMES)
     return surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2, 2))))
-
-
-@asynccontextmanager
-async def scratch_database(base_url: str | None, data_dir: Path) -> AsyncIterator[str]:
-    """A fresh database with the schema: a SQLite file, or a PostgreSQL database dropped afterwards."""
-    if base_url is None:
-        url = f"sqlite+aiosqlite:///{data_dir / 'bench.db'}"
-    else:
-        url = base_url.rsplit("/", 1)[0] + f"/zt_bench_{uuid.uuid4().hex[:10]}"
-        await _execute_autocommit(base_url, f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"')
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    await engine.dispose()
-    try:
-        yield url
-    finally:
-        if base_url is not None:
-            await _execute_autocommit(
-                base_url, f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'
-            )
-
-
-async def _execute_autocommit(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as connection:
-        await connection.execute(sa.text(statement))
-    await engine.dispose()
 
 
 @dataclass

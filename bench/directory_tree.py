@@ -23,15 +23,14 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from _db import scratch_database
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.caller import Caller
 from zhengtong.core.config import Settings
@@ -40,7 +39,6 @@ from zhengtong.core.ids import new_id
 from zhengtong.directory import service
 from zhengtong.directory.visibility import Viewer, viewer_for
 from zhengtong.identity.models import Account
-from zhengtong.models import metadata
 from zhengtong.org import service as org_service
 from zhengtong.org.models import Department, MemberDepartment, Membership, VisibilityRule
 
@@ -48,34 +46,6 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建国红梅飞鑫波斌宇浩凯健俊帆帅旭宁龙林"
 FANOUT = (10, 10, 9)  # children per department on levels 1-3; level 4 fills up to the total
 CHUNK = 5000
-
-
-@asynccontextmanager
-async def scratch_database(base_url: str | None, data_dir: Path) -> AsyncIterator[str]:
-    """A fresh database with the schema: a SQLite file, or a PostgreSQL database dropped afterwards."""
-    if base_url is None:
-        url = f"sqlite+aiosqlite:///{data_dir / 'bench.db'}"
-    else:
-        url = base_url.rsplit("/", 1)[0] + f"/zt_bench_{uuid.uuid4().hex[:10]}"
-        await _execute_autocommit(base_url, f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"')
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    await engine.dispose()
-    try:
-        yield url
-    finally:
-        if base_url is not None:
-            await _execute_autocommit(
-                base_url, f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'
-            )
-
-
-async def _execute_autocommit(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as connection:
-        await connection.execute(sa.text(statement))
-    await engine.dispose()
 
 
 @dataclass
