@@ -32,6 +32,11 @@ def domain_routers() -> list[APIRouter]:
     from zhengtong.org.invite_api import router as invite_router
     from zhengtong.org.transfer_api import router as transfer_router
     from zhengtong.platform.jobs_api import router as jobs_router
+    from zhengtong.privacy.consent.api import router as consent_router
+    from zhengtong.privacy.erasure.api import router as erasure_router
+    from zhengtong.privacy.operator.api import router as privacy_operator_router
+    from zhengtong.privacy.rights.api import router as rights_router
+    from zhengtong.privacy.scan.api import router as scan_router
     from zhengtong.scim.api import token_router as scim_token_router
 
     return [
@@ -43,6 +48,11 @@ def domain_routers() -> list[APIRouter]:
         im_router,
         jobs_router,
         scim_token_router,
+        consent_router,
+        rights_router,
+        erasure_router,
+        scan_router,
+        privacy_operator_router,
     ]
 
 
@@ -81,6 +91,9 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     )
     app.state.ready = False
     install_error_handlers(app)
+    from zhengtong.privacy.operator.gate import CollectionGate
+
+    app.add_middleware(CollectionGate)  # after a service shutdown's date nothing new is collected
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )

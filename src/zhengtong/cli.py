@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -18,14 +19,24 @@ if TYPE_CHECKING:
 
 
 def _settings() -> Settings:
-    return load_settings()
+    """The settings, refused (naming the setting) when an endpoint is outside the residency
+    allow-list or the audit retention is below the legal minimum."""
+    from zhengtong.privacy.scan.residency import StartRefused, check_at_start
+
+    settings = load_settings()
+    try:
+        check_at_start(settings)
+    except StartRefused as refused:
+        raise click.ClickException(str(refused)) from refused
+    return settings
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Driver debug output carries SQL parameters (names, ids); it never goes to the logs.
-    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Stderr and the daily log files under the data directory, every line de-identified
+    # (privacy.scan.logfiles); driver debug output with SQL parameters never reaches them.
+    from zhengtong.privacy.scan.logfiles import configure_logging
+
+    configure_logging(_settings(), level)
 
 
 @click.group()
@@ -63,6 +74,7 @@ def serve(host: str, port: int) -> None:
         port=port,
         log_level=settings.log_level,
         access_log=False,  # our own access log is de-identified; uvicorn's would carry IPs
+        log_config=None,  # uvicorn's own lines go through our de-identifying handlers too
         proxy_headers=False,
         ws="websockets-sansio",
     )
@@ -204,7 +216,7 @@ def operator() -> None:
     """The platform operator's staff accounts."""
 
 
-async def _set_operator(settings: Settings, mobile: str, grant: bool) -> bool:
+async def _set_operator(settings: Settings, mobile: str, grant: bool, create: bool = False) -> bool:
     from zhengtong.core.context import build_context
     from zhengtong.identity import service as identity
 
@@ -214,6 +226,8 @@ async def _set_operator(settings: Settings, mobile: str, grant: bool) -> bool:
             account = await identity.get_account_by_mobile(
                 session, context.keyring, identity.normalise_mobile(mobile)
             )
+            if account is None and create and grant:  # staff need not belong to any organisation
+                account, _created = await identity.get_or_create_account(session, context.keyring, mobile)
             if account is None:
                 return False
             account.is_operator = grant
@@ -225,9 +239,10 @@ async def _set_operator(settings: Settings, mobile: str, grant: bool) -> bool:
 @operator.command("grant")
 @click.option("--mobile", required=True)
 @click.option("--revoke", is_flag=True, help="Take the operator role away instead.")
-def operator_grant(mobile: str, revoke: bool) -> None:
-    """Make an existing account one of the operator's staff (or stop it being one)."""
-    if not asyncio.run(_set_operator(_settings(), mobile, not revoke)):
+@click.option("--create", is_flag=True, help="Open the account when the number has none.")
+def operator_grant(mobile: str, revoke: bool, create: bool) -> None:
+    """Make an account one of the operator's staff (or stop it being one)."""
+    if not asyncio.run(_set_operator(_settings(), mobile, not revoke, create)):
         raise click.ClickException(f"no account has the mobile number {mobile}")
     click.echo(f"{mobile} {'is no longer' if revoke else 'is now'} an operator")
 
@@ -239,6 +254,66 @@ def openapi() -> None:
 
     document = create_app(Settings()).openapi()
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+@main.group()
+def privacy() -> None:
+    """Privacy: the scan that proves nothing of a person is left; the policy versions."""
+
+
+@privacy.command("scan")
+@click.option(
+    "--needle", "needles", multiple=True, required=True, help="A mobile, name, e-mail or ID number."
+)
+@click.option(
+    "--log-dir",
+    "log_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A directory of log files (default: the data directory's logs).",
+)
+@click.option("--json", "as_json", is_flag=True, help="The report as one JSON document.")
+def privacy_scan(needles: tuple[str, ...], log_dirs: tuple[Path, ...], as_json: bool) -> None:
+    """Search every table, stored file, search index, Redis and the logs for the needles; exit
+    code 1 when anything is found."""
+    from zhengtong.privacy.scan.cli import run_scan
+
+    settings = _settings()
+    _configure_logging("warning")
+    sys.exit(run_scan(settings, list(needles), list(log_dirs), as_json=as_json))
+
+
+@privacy.group("policy")
+def privacy_policy() -> None:
+    """Privacy policy versions: a major one blocks the API until each account acknowledges it."""
+
+
+@privacy_policy.command("publish")
+@click.option("--kind", type=click.Choice(["minor", "major"]), required=True)
+@click.option("--zh", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--en", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--summary-zh", default="", help="What changed, in Chinese.")
+@click.option("--summary-en", default="", help="What changed, in English.")
+def privacy_policy_publish(kind: str, zh: Path, en: Path, summary_zh: str, summary_en: str) -> None:
+    """Publish the next version from a Chinese and an English text file (UTF-8)."""
+    from zhengtong.migrate import upgrade
+    from zhengtong.privacy.consent.cli import publish_from_files
+
+    settings = _settings()
+    upgrade(settings)
+    version = publish_from_files(
+        settings, kind=kind, zh=zh, en=en, summary_zh=summary_zh, summary_en=summary_en
+    )
+    click.echo(f"privacy policy version {version} ({kind}) published")
+
+
+@privacy_policy.command("list")
+def privacy_policy_list() -> None:
+    """The published versions, newest first."""
+    from zhengtong.privacy.consent.cli import list_lines
+
+    for line in list_lines(_settings()):
+        click.echo(line)
 
 
 if __name__ == "__main__":

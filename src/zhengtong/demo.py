@@ -17,6 +17,7 @@ from zhengtong.im.schemas import MessageIn
 from zhengtong.org import service as org_service
 from zhengtong.org.access import AdminScope
 from zhengtong.org.models import Department, Membership
+from zhengtong.privacy.consent import policy
 
 DEMO_ORG_NAME = "政通示范单位"
 DEMO_ADMIN_MOBILE = "13800000001"
@@ -63,6 +64,8 @@ async def seed_demo(settings: Settings) -> str:
         async with context.db.transaction() as session:
             if await org_service.get_organization_by_name(session, DEMO_ORG_NAME) is None:
                 await _create_demo(context, session)
+            # The privacy policy in force, which everyone accepts at their first login.
+            await policy.publish_first_version_if_none(session, context)
     finally:
         await context.close()
     return (

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from zhengtong.core.context import AppContext
 
 
 async def start_background(context: AppContext) -> None:
     """Starts what the settings ask this process to run next to the API."""
+    from zhengtong.privacy.scan.residency import check_at_start
+
+    check_at_start(context.settings)  # residency and retention: refuse to start, naming the setting
+    from zhengtong.im.content import load_word_dictionary
+
+    # Before the process reports ready: otherwise the first chat message waits seconds for it.
+    await asyncio.to_thread(load_word_dictionary)
     if context.settings.run_jobs_in_process:
         from zhengtong.platform.jobs import JobRunner
 

@@ -7,6 +7,11 @@ from zhengtong.im import models as _im  # noqa: F401
 from zhengtong.org import models as _org  # noqa: F401
 from zhengtong.platform import audit as _audit  # noqa: F401
 from zhengtong.platform import jobs as _jobs  # noqa: F401
+from zhengtong.privacy.consent import models as _privacy_consent  # noqa: F401
+from zhengtong.privacy.erasure import models as _privacy_erasure  # noqa: F401
+from zhengtong.privacy.operator import models as _privacy_operator  # noqa: F401
+from zhengtong.privacy.rights import models as _privacy_rights  # noqa: F401
+from zhengtong.privacy.scan import models as _privacy_scan  # noqa: F401
 from zhengtong.scim import models as _scim  # noqa: F401
 
 metadata = Base.metadata

@@ -40,6 +40,7 @@ from zhengtong.core.ids import new_id
 from zhengtong.identity import service as identity
 from zhengtong.im import realtime_actions
 from zhengtong.platform.eventlog import Delivery, EventLog, Listener
+from zhengtong.privacy.consent import policy
 from zhengtong.web.auth import SESSION_COOKIE
 
 router = APIRouter(tags=["realtime"])
@@ -68,6 +69,8 @@ async def _authenticate(websocket: WebSocket, context: AppContext) -> Caller | N
         return None
     async with context.db.transaction() as session:
         caller = await identity.authenticate(session, context, token, via_cookie=via_cookie)
+        if caller is not None and await policy.required_version(session, caller.account_id) is not None:
+            return None  # the privacy policy gate (privacy.consent.gate): acknowledge over REST first
     if caller is None or not caller.second_factor_done:
         return None
     return caller
@@ -222,7 +225,7 @@ class _StreamWriter:
         await self.websocket.send_json({"type": "resync", "epoch": backlog.epoch, "seq": backlog.head})
 
     async def _send(self, delivery: Delivery) -> None:
-        await self.websocket.send_json({"type": "event", "seq": delivery.seq, "event": delivery.event})
+        await self.websocket.send_text(delivery.frame())
         if delivery.seq:
             self.last = delivery.seq
 

@@ -19,6 +19,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+# A returning visitor: cookie notice dismissed, first-login notice off (test_e2e_privacy_consent
+# shows both with `notices=True`).
+ONE_TIME_NOTICES_SEEN = (
+    # about:blank (a new page before its first navigation) has no storage: nothing to set there.
+    "try { localStorage.setItem('zt_cookie_notice', 'dismissed');"
+    " localStorage.setItem('zt_first_login_notice', 'off'); } catch (error) {}"
+)
 
 # The demo organisation (src/zhengtong/demo.py). Each test logs in with its own number: a number
 # can receive one SMS code a minute.
@@ -123,7 +131,14 @@ class Server:
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _build_client_if_missing()
-    data_dir = tmp_path_factory.mktemp("zt-e2e") / "var"
+    with demo_server(tmp_path_factory.mktemp("zt-e2e") / "var") as running:
+        yield running
+
+
+@contextmanager
+def demo_server(data_dir: Path) -> Iterator[Server]:
+    """`zhengtong demo`, then `zhengtong serve` on a free port, with a database and Redis keys of
+    its own (on PostgreSQL and Redis when the suite runs there); everything goes afterwards."""
     data_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZT_")}
     env.update({"ZT_DATA_DIR": str(data_dir), "ZT_LOG_LEVEL": "warning", "ZT_ENVIRONMENT": "development"})
@@ -243,7 +258,7 @@ class Web:
         self.errors = BrowserErrors()
         self._contexts: list[Any] = []
 
-    def context(self, *, phone: bool = False, locale: str = "zh-CN") -> Any:
+    def context(self, *, phone: bool = False, locale: str = "zh-CN", notices: bool = False) -> Any:
         options: dict[str, Any] = {"base_url": self.server.url, "locale": locale}
         if phone:
             options.update(viewport=PHONE_VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True)
@@ -251,6 +266,8 @@ class Web:
             options.update(viewport={"width": 1280, "height": 800})
         context = self.browser.new_context(**options)
         context.set_default_timeout(15_000)
+        if not notices:  # the one-time cookie and first-login notices would cover what tests click
+            context.add_init_script(ONE_TIME_NOTICES_SEEN)
         context.on("page", self.errors.watch)
         self._contexts.append(context)
         return context

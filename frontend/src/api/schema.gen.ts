@@ -1027,6 +1027,198 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List My Notices */
+        get: operations["privacy-list_my_notices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark All My Notices Read */
+        post: operations["privacy-mark_all_my_notices_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices/{notice_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark My Notice Read */
+        post: operations["privacy-mark_my_notice_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Operator List Incidents */
+        get: operations["privacy-operator_list_incidents"];
+        put?: never;
+        /** Operator Record Incident */
+        post: operations["privacy-operator_record_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/incidents/{incident_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Operator Get Incident */
+        get: operations["privacy-operator_get_incident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/incidents/{incident_id}/affected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Operator Add Affected */
+        post: operations["privacy-operator_add_affected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/incidents/{incident_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Operator Close Incident */
+        post: operations["privacy-operator_close_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/incidents/{incident_id}/notify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Operator Notify Incident */
+        post: operations["privacy-operator_notify_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Operator List Letters */
+        get: operations["privacy-operator_list_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/letters/posted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Operator Letters Posted */
+        post: operations["privacy-operator_letters_posted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/letters/print": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operator Print Letters
+         * @description The operator's printable copy: each letter addressed to the organisation that hands it on,
+         *     with its number; the organisation's admins print the copy with names (/org/letters/print).
+         */
+        get: operations["privacy-operator_print_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/operator/organizations": {
         parameters: {
             query?: never;
@@ -1039,6 +1231,76 @@ export interface paths {
         put?: never;
         /** Open Organization */
         post: operations["org-open_organization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/privacy/policy-versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Policy Versions */
+        get: operations["privacy-list_policy_versions"];
+        put?: never;
+        /** Publish Policy Version */
+        post: operations["privacy-publish_policy_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/shutdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Operator Shutdown State */
+        get: operations["privacy-operator_shutdown_state"];
+        put?: never;
+        /** Operator Schedule Shutdown */
+        post: operations["privacy-operator_schedule_shutdown"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/shutdown/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Operator Cancel Shutdown */
+        post: operations["privacy-operator_cancel_shutdown"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Operator Usage */
+        get: operations["privacy-operator_usage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1148,6 +1410,55 @@ export interface paths {
         head?: never;
         /** Update Department */
         patch: operations["org-update_department"];
+        trace?: never;
+    };
+    "/api/v1/org/deregistration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Deregistration
+         * @description Whether the organisation is being deregistered and when its data will be purged.
+         */
+        get: operations["privacy-get_deregistration"];
+        put?: never;
+        /**
+         * Request Deregistration
+         * @description The main admin asks to deregister the organisation (its name typed, the SMS code given);
+         *     the purge follows the cooling-off period.
+         */
+        post: operations["privacy-request_deregistration"];
+        /**
+         * Cancel Deregistration
+         * @description The main admin cancels during the cooling-off period.
+         */
+        delete: operations["privacy-cancel_deregistration"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/deregistration/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Deregistration Code
+         * @description Sends the main admin the SMS code that confirms a deregistration.
+         */
+        post: operations["privacy-send_deregistration_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/org/export": {
@@ -1297,6 +1608,27 @@ export interface paths {
         put?: never;
         /** Decide Join Request */
         post: operations["org-decide_join_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/letters/print": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Org Print Letters
+         * @description The organisation's copy of the letters to its members, with the names and work places it
+         *     keeps (the organisation is the controller of those); for admins over the whole organisation.
+         */
+        get: operations["privacy-org_print_letters"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1480,6 +1812,577 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/privacy/account/cancellation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check Account Cancellation */
+        get: operations["privacy-check_account_cancellation"];
+        put?: never;
+        /** Cancel My Account */
+        post: operations["privacy-cancel_my_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/account/cancellation/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send Account Cancellation Code */
+        post: operations["privacy-send_account_cancellation_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/admin/disclosures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Org Disclosures */
+        get: operations["privacy-list_org_disclosures"];
+        put?: never;
+        /** Record Org Disclosure */
+        post: operations["privacy-record_org_disclosure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/admin/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Org Privacy Requests */
+        get: operations["privacy-list_org_privacy_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/admin/requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Org Privacy Request */
+        get: operations["privacy-get_org_privacy_request"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/admin/requests/{request_id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reply To Org Privacy Request */
+        post: operations["privacy-reply_to_org_privacy_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/admin/requests/{request_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change Org Privacy Request Status */
+        post: operations["privacy-change_org_privacy_request_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Consents */
+        get: operations["privacy-list_consents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/consents/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Consent History */
+        get: operations["privacy-consent_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/consents/{purpose}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Grant Consent */
+        put: operations["privacy-grant_consent"];
+        post?: never;
+        /**
+         * Withdraw Consent
+         * @description Withdraws the consent and deletes the data that depended on it; null when none stood.
+         */
+        delete: operations["privacy-withdraw_consent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/contact-matching/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Upload Contacts */
+        put: operations["privacy-upload_contacts"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/contact-matching/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Contact Matching Key */
+        get: operations["privacy-contact_matching_key"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/contact-matching/matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Contact Matches */
+        get: operations["privacy-contact_matches"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/cookies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Cookies */
+        get: operations["privacy-list_cookies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/disclosures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List My Disclosures */
+        get: operations["privacy-list_my_disclosures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List My Data Exports */
+        get: operations["privacy-list_my_data_exports"];
+        put?: never;
+        /** Start My Data Export */
+        post: operations["privacy-start_my_data_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/exports/{job_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download My Data Export */
+        get: operations["privacy-download_my_data_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/members/{membership_id}/guardian-consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record Guardian Consent */
+        post: operations["privacy-record_guardian_consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/members/{membership_id}/guardian-consents/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraw Guardian Consent */
+        delete: operations["privacy-withdraw_guardian_consent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/members/{membership_id}/minor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Minor Status */
+        get: operations["privacy-read_minor_status"];
+        /** Record Birth Date */
+        put: operations["privacy-record_birth_date"];
+        post?: never;
+        /** Remove Birth Date */
+        delete: operations["privacy-remove_birth_date"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/my-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Data Summary */
+        get: operations["privacy-my_data_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/notices/first-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read First Login Notice */
+        get: operations["privacy-read_first_login_notice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/notices/first-login/seen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark First Login Notice Seen */
+        post: operations["privacy-mark_first_login_notice_seen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/policy/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge Policy */
+        post: operations["privacy-acknowledge_policy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/policy/acknowledgements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Acknowledgements */
+        get: operations["privacy-list_acknowledgements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/policy/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Current Policy */
+        get: operations["privacy-read_current_policy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/policy/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Policy Status */
+        get: operations["privacy-read_policy_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/policy/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Policy Version */
+        get: operations["privacy-read_policy_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/request-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List My Request Notices */
+        get: operations["privacy-list_my_request_notices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/request-notices/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark My Request Notices Read */
+        post: operations["privacy-mark_my_request_notices_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List My Privacy Requests */
+        get: operations["privacy-list_my_privacy_requests"];
+        put?: never;
+        /** File Privacy Request */
+        post: operations["privacy-file_privacy_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/requests/{request_id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reply To My Privacy Request */
+        post: operations["privacy-reply_to_my_privacy_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/requests/{request_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw My Privacy Request */
+        post: operations["privacy-withdraw_my_privacy_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1501,6 +2404,65 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcknowledgeIn */
+        AcknowledgeIn: {
+            /** Version */
+            version: number;
+        };
+        /** AcknowledgementOut */
+        AcknowledgementOut: {
+            /**
+             * Acknowledged At
+             * Format: date-time
+             */
+            acknowledged_at: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "first_login" | "web" | "api" | "published";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "minor" | "major";
+            /** Version */
+            version: number;
+        };
+        /** AdminDisclosureRead */
+        AdminDisclosureRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data Categories */
+            data_categories: ("identity" | "contact" | "sensitive" | "biometric" | "location" | "business")[];
+            /**
+             * Disclosed At
+             * Format: date-time
+             */
+            disclosed_at: string;
+            /** Id */
+            id: string;
+            legal_basis: components["schemas"]["LegalBasis"];
+            /** Org Id */
+            org_id: string;
+            /** Organization Name */
+            organization_name: string;
+            /** Purpose */
+            purpose: string;
+            /** Recipient */
+            recipient: string;
+            recipient_kind: components["schemas"]["RecipientKind"];
+            /** Reference */
+            reference: string;
+            source: components["schemas"]["DisclosureSource"];
+            /** Subjects */
+            subjects: components["schemas"]["DisclosureSubjectRead"][];
+            /** Withhold Until */
+            withhold_until: string | null;
+        };
         /** AdminGrantsIn */
         AdminGrantsIn: {
             /** Grants */
@@ -1517,6 +2479,40 @@ export interface components {
             /** Role */
             role: string;
         };
+        /** AdminRequestRead */
+        AdminRequestRead: {
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            deadline: components["schemas"]["DeadlineRead"];
+            /** Details */
+            details: string;
+            /** Events */
+            events: components["schemas"]["RequestEventRead"][];
+            /** Id */
+            id: string;
+            kind: components["schemas"]["RequestKind"];
+            /** Membership Id */
+            membership_id: string;
+            /** Org Id */
+            org_id: string;
+            /** Organization Name */
+            organization_name: string;
+            /** Requester Name */
+            requester_name: string;
+            /** Resolution */
+            resolution: string;
+            status: components["schemas"]["RequestStatus"];
+            /**
+             * Status Changed At
+             * Format: date-time
+             */
+            status_changed_at: string;
+        };
         /**
          * AdminRightsRead
          * @description What the caller may administer in their current organisation (drives the admin console).
@@ -1526,6 +2522,27 @@ export interface components {
             grants: components["schemas"]["GrantIn"][];
             /** Role */
             role: string;
+        };
+        /** AffectedIn */
+        AffectedIn: {
+            /** Account Ids */
+            account_ids?: string[];
+            /** Org Ids */
+            org_ids?: string[];
+        };
+        /** AffectedOrganizationRead */
+        AffectedOrganizationRead: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** People */
+            people: number;
+        };
+        /** AffectedOut */
+        AffectedOut: {
+            /** Added */
+            added: number;
         };
         /** AnnouncementIn */
         AnnouncementIn: {
@@ -1565,6 +2582,21 @@ export interface components {
             /** Items */
             items: components["schemas"]["AuditEntryRead"][];
         };
+        /** BirthDateIn */
+        BirthDateIn: {
+            /**
+             * Birth Date
+             * Format: date
+             */
+            birth_date: string;
+        };
+        /** BlockingOrganizationRead */
+        BlockingOrganizationRead: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** Body_im-upload_file */
         "Body_im-upload_file": {
             /** File */
@@ -1588,6 +2620,35 @@ export interface components {
             /** @default all_or_nothing */
             mode: components["schemas"]["ImportMode"];
         };
+        /** CancellationCheck */
+        CancellationCheck: {
+            /** Blocked By */
+            blocked_by: components["schemas"]["BlockingOrganizationRead"][];
+        };
+        /** CancellationCodeSent */
+        CancellationCodeSent: {
+            /** Cooldown Seconds */
+            cooldown_seconds: number;
+            /** Expires In Seconds */
+            expires_in_seconds: number;
+        };
+        /** CancellationConfirm */
+        CancellationConfirm: {
+            /** Code */
+            code: string;
+        };
+        /** CategoryCount */
+        CategoryCount: {
+            /**
+             * Data Class
+             * @enum {string}
+             */
+            data_class: "identity" | "contact" | "sensitive" | "biometric" | "location" | "business";
+            /** Tables */
+            tables: string[];
+            /** Values */
+            values: number;
+        };
         /** ChatPolicyIn */
         ChatPolicyIn: {
             /** Max Group Members */
@@ -1609,6 +2670,63 @@ export interface components {
             read_receipts: string;
             /** Recall Window Minutes */
             recall_window_minutes: number;
+        };
+        /** ConsentRecordOut */
+        ConsentRecordOut: {
+            /** Deleted Rows */
+            deleted_rows: number;
+            /**
+             * Granted At
+             * Format: date-time
+             */
+            granted_at: string;
+            /** Id */
+            id: string;
+            /** Purpose */
+            purpose: string;
+            /** Purpose Version */
+            purpose_version: number;
+            /** Withdrawn At */
+            withdrawn_at: string | null;
+        };
+        /** ContactHashesIn */
+        ContactHashesIn: {
+            /**
+             * Hashes
+             * @description hex of HMAC-SHA256(key, number in E.164)
+             */
+            hashes: string[];
+        };
+        /** ContactKeyOut */
+        ContactKeyOut: {
+            /**
+             * Algorithm
+             * @constant
+             */
+            algorithm: "HMAC-SHA256";
+            /** Key */
+            key: string;
+            /**
+             * Number Format
+             * @constant
+             */
+            number_format: "E.164";
+        };
+        /** ContactMatchOut */
+        ContactMatchOut: {
+            /** Hash */
+            hash: string;
+            /** Membership Id */
+            membership_id: string;
+            /** Name */
+            name: string;
+        };
+        /** ContactMatchesOut */
+        ContactMatchesOut: {
+            /** Matches */
+            matches: components["schemas"]["ContactMatchOut"][];
+            /** Stored */
+            stored: number;
         };
         /** ConversationList */
         ConversationList: {
@@ -1690,6 +2808,34 @@ export interface components {
             /** Label */
             label: string;
         };
+        /** DataNoticeOut */
+        DataNoticeOut: {
+            /** Fields */
+            fields: components["schemas"]["ProvidedFieldOut"][];
+            /** Membership Id */
+            membership_id: string;
+            /** Org Id */
+            org_id: string;
+            /** Org Name */
+            org_name: string;
+        };
+        /** DataNoticeSeenIn */
+        DataNoticeSeenIn: {
+            /** Membership Ids */
+            membership_ids: string[];
+        };
+        /** DeadlineRead */
+        DeadlineRead: {
+            /**
+             * Due On
+             * Format: date
+             */
+            due_on: string;
+            /** Overdue */
+            overdue: boolean;
+            /** Working Days Left */
+            working_days_left: number;
+        };
         /** DecisionIn */
         DecisionIn: {
             /** Approve */
@@ -1761,6 +2907,51 @@ export interface components {
             /** Sort Order */
             sort_order?: number | null;
         };
+        /** DeregistrationCodeSent */
+        DeregistrationCodeSent: {
+            /** Cooldown Seconds */
+            cooldown_seconds: number;
+            /** Expires In Seconds */
+            expires_in_seconds: number;
+            /** Mobile Masked */
+            mobile_masked: string;
+        };
+        /**
+         * DeregistrationRead
+         * @description Where the organisation stands: active, in its cooling-off period, or being purged.
+         */
+        DeregistrationRead: {
+            /** Can Manage */
+            can_manage: boolean;
+            /** Cooling Off Days */
+            cooling_off_days: number;
+            /** Member Count */
+            member_count: number;
+            /** Org Name */
+            org_name: string;
+            /** Purge At */
+            purge_at?: string | null;
+            /** Requested At */
+            requested_at?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "cooling_off" | "purging";
+        };
+        /** DeregistrationRequest */
+        DeregistrationRequest: {
+            /**
+             * Code
+             * @description the SMS code sent to the main admin
+             */
+            code: string;
+            /**
+             * Org Name
+             * @description the organisation's name, typed to confirm
+             */
+            org_name: string;
+        };
         /** DirectIn */
         DirectIn: {
             /** Membership Id */
@@ -1773,6 +2964,101 @@ export interface components {
             /** Departments */
             departments: components["schemas"]["DepartmentNodeRead"][];
             watermark: components["schemas"]["Watermark"];
+        };
+        /** DisclosureCreate */
+        DisclosureCreate: {
+            /** Data Categories */
+            data_categories: ("identity" | "contact" | "sensitive" | "biometric" | "location" | "business")[];
+            /** Disclosed At */
+            disclosed_at?: string | null;
+            legal_basis: components["schemas"]["LegalBasis"];
+            /** Membership Ids */
+            membership_ids: string[];
+            /**
+             * Purpose
+             * @default
+             */
+            purpose: string;
+            /** Recipient */
+            recipient: string;
+            recipient_kind: components["schemas"]["RecipientKind"];
+            /**
+             * Reference
+             * @default
+             */
+            reference: string;
+            /** Withhold Until */
+            withhold_until?: string | null;
+        };
+        /** DisclosureRead */
+        DisclosureRead: {
+            /** Data Categories */
+            data_categories: ("identity" | "contact" | "sensitive" | "biometric" | "location" | "business")[];
+            /**
+             * Disclosed At
+             * Format: date-time
+             */
+            disclosed_at: string;
+            /** Id */
+            id: string;
+            legal_basis: components["schemas"]["LegalBasis"];
+            /** Org Id */
+            org_id: string;
+            /** Organization Name */
+            organization_name: string;
+            /** Purpose */
+            purpose: string;
+            /** Recipient */
+            recipient: string;
+            recipient_kind: components["schemas"]["RecipientKind"];
+            /** Reference */
+            reference: string;
+            source: components["schemas"]["DisclosureSource"];
+        };
+        /**
+         * DisclosureSource
+         * @enum {string}
+         */
+        DisclosureSource: "admin" | "app" | "open_api" | "system";
+        /** DisclosureSubjectRead */
+        DisclosureSubjectRead: {
+            /** Membership Id */
+            membership_id: string;
+            /** Name */
+            name: string;
+        };
+        /** ExportList */
+        ExportList: {
+            /** Items */
+            items: components["schemas"]["ExportRead"][];
+            /** Link Hours */
+            link_hours: number;
+        };
+        /** ExportRead */
+        ExportRead: {
+            /** Bytes */
+            bytes: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Download Url */
+            download_url: string | null;
+            /** Expires At */
+            expires_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Job Id */
+            job_id: string;
+            /** Percent */
+            percent: number | null;
+            status: components["schemas"]["JobStatus"];
+        };
+        /** ExportStarted */
+        ExportStarted: {
+            /** Job Id */
+            job_id: string;
         };
         /** FileRead */
         FileRead: {
@@ -1900,6 +3186,42 @@ export interface components {
             /** Searchable */
             searchable: boolean;
         };
+        /** GuardianConsentIn */
+        GuardianConsentIn: {
+            /** Evidence Note */
+            evidence_note: string;
+            /** Guardian Contact */
+            guardian_contact: string;
+            /** Guardian Name */
+            guardian_name: string;
+            /**
+             * Relation
+             * @enum {string}
+             */
+            relation: "parent" | "guardian" | "other";
+        };
+        /** GuardianConsentOut */
+        GuardianConsentOut: {
+            /** Evidence Note */
+            evidence_note: string;
+            /** Guardian Contact */
+            guardian_contact: string;
+            /** Guardian Name */
+            guardian_name: string;
+            /** Id */
+            id: string;
+            /**
+             * Recorded At
+             * Format: date-time
+             */
+            recorded_at: string;
+            /** Recorded By */
+            recorded_by: string | null;
+            /** Relation */
+            relation: string;
+            /** Withdrawn At */
+            withdrawn_at: string | null;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -1912,11 +3234,158 @@ export interface components {
             /** Members */
             members?: string[];
         };
+        /** HoldingsSummary */
+        HoldingsSummary: {
+            /** Categories */
+            categories: components["schemas"]["CategoryCount"][];
+            /** Tables */
+            tables: components["schemas"]["TableCount"][];
+        };
         /**
          * ImportMode
          * @enum {string}
          */
         ImportMode: "all_or_nothing" | "skip_invalid_rows";
+        /** IncidentCreate */
+        IncidentCreate: {
+            /** Account Ids */
+            account_ids?: string[];
+            /** Data Categories */
+            data_categories: ("identity" | "contact" | "sensitive" | "biometric" | "location" | "business")[];
+            /**
+             * Discovered At
+             * Format: date-time
+             */
+            discovered_at: string;
+            /** Org Ids */
+            org_ids?: string[];
+            texts: components["schemas"]["IncidentTexts"];
+        };
+        /** IncidentDetail */
+        IncidentDetail: {
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data Categories */
+            data_categories: string[];
+            /**
+             * Discovered At
+             * Format: date-time
+             */
+            discovered_at: string;
+            /** Id */
+            id: string;
+            /** Notice Body */
+            notice_body: {
+                [key: string]: string;
+            };
+            /** Notice Subject */
+            notice_subject: {
+                [key: string]: string;
+            };
+            /** Organizations */
+            organizations: components["schemas"]["AffectedOrganizationRead"][];
+            progress: components["schemas"]["IncidentProgressRead"];
+            /** Status */
+            status: string;
+            /** Texts */
+            texts: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            /** Title */
+            title: string;
+        };
+        /** IncidentProgressRead */
+        IncidentProgressRead: {
+            /** Affected */
+            affected: number;
+            /**
+             * Deadline At
+             * Format: date-time
+             */
+            deadline_at: string;
+            /** Deliveries */
+            deliveries: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** In Flight */
+            in_flight: number;
+            /** Letters Queued */
+            letters_queued: number;
+            /** Not Reached */
+            not_reached: number;
+            /** Organizations */
+            organizations: number;
+            /** Overdue */
+            overdue: boolean;
+            /** Reached */
+            reached: number;
+            /** Seconds Left */
+            seconds_left: number;
+        };
+        /** IncidentRead */
+        IncidentRead: {
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data Categories */
+            data_categories: string[];
+            /**
+             * Discovered At
+             * Format: date-time
+             */
+            discovered_at: string;
+            /** Id */
+            id: string;
+            progress: components["schemas"]["IncidentProgressRead"];
+            /** Status */
+            status: string;
+            /** Texts */
+            texts: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            /** Title */
+            title: string;
+        };
+        /** IncidentTexts */
+        IncidentTexts: {
+            en?: components["schemas"]["IncidentTextsIn"] | null;
+            "zh-CN": components["schemas"]["IncidentTextsIn"];
+        };
+        /** IncidentTextsIn */
+        IncidentTextsIn: {
+            /** Contact */
+            contact: string;
+            /**
+             * Data Concerned
+             * @default
+             */
+            data_concerned: string;
+            /** Measures Taken */
+            measures_taken: string;
+            /** Person Can Do */
+            person_can_do: string;
+            /** Possible Impact */
+            possible_impact: string;
+            /** Title */
+            title: string;
+            /** What Happened */
+            what_happened: string;
+        };
         /** InviteCreate */
         InviteCreate: {
             /** Department Id */
@@ -2023,6 +3492,42 @@ export interface components {
              */
             language: "zh-CN" | "en";
         };
+        /**
+         * LegalBasis
+         * @description 《个人信息保护法》第十三条.
+         * @enum {string}
+         */
+        LegalBasis: "consent" | "contract" | "law" | "vital_interests" | "public_interest";
+        /** LetterRead */
+        LetterRead: {
+            /** Account Id */
+            account_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Language */
+            language: string;
+            /** Org Id */
+            org_id: string | null;
+            /** Org Name */
+            org_name: string;
+            /** Subject */
+            subject: string;
+        };
+        /** LettersPostedIn */
+        LettersPostedIn: {
+            /** Letter Ids */
+            letter_ids: string[];
+        };
+        /** LettersPostedOut */
+        LettersPostedOut: {
+            /** Posted */
+            posted: number;
+        };
         /** LoginResult */
         LoginResult: {
             /**
@@ -2041,6 +3546,11 @@ export interface components {
             current_org_id: string | null;
             /** Has Password */
             has_password: boolean;
+            /**
+             * Is Operator
+             * @default false
+             */
+            is_operator: boolean;
             /** Language */
             language: string;
             /** Mobile Masked */
@@ -2328,6 +3838,19 @@ export interface components {
             /** Unread Count */
             unread_count?: number | null;
         };
+        /** MinorStatusOut */
+        MinorStatusOut: {
+            /** Birth Date */
+            birth_date: string | null;
+            /** Consent Needed */
+            consent_needed: boolean;
+            /** Guardian Consents */
+            guardian_consents: components["schemas"]["GuardianConsentOut"][];
+            /** Membership Id */
+            membership_id: string;
+            /** Under 14 */
+            under_14: boolean;
+        };
         /** MobileRead */
         MobileRead: {
             /** Mobile */
@@ -2337,6 +3860,23 @@ export interface components {
         MuteIn: {
             /** Minutes */
             minutes: number;
+        };
+        /** NoticeList */
+        NoticeList: {
+            /** Items */
+            items: components["schemas"]["zhengtong__privacy__operator__schemas__NoticeRead"][];
+            /** Unread */
+            unread: number;
+        };
+        /** NotifyIn */
+        NotifyIn: {
+            /** Channels */
+            channels: ("sms" | "email" | "push" | "letter")[];
+        };
+        /** NotifyOut */
+        NotifyOut: {
+            /** People */
+            people: number;
         };
         /** OrgSettingsIn */
         OrgSettingsIn: {
@@ -2392,6 +3932,32 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** OrganizationUsageRead */
+        OrganizationUsageRead: {
+            /** Conversations */
+            conversations: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Files */
+            files: number;
+            /** Id */
+            id: string;
+            /** Members */
+            members: number;
+            /** Messages */
+            messages: number;
+            /** Name */
+            name: string;
+            /** Purge At */
+            purge_at: string | null;
+            /** Status */
+            status: string;
+            /** Storage Bytes */
+            storage_bytes: number;
+        };
         /** PasswordLoginIn */
         PasswordLoginIn: {
             /** Mobile */
@@ -2412,6 +3978,78 @@ export interface components {
             do_not_disturb?: boolean | null;
             /** Pinned */
             pinned?: boolean | null;
+        };
+        /** PolicyPublishIn */
+        PolicyPublishIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "minor" | "major";
+            /**
+             * Summary En
+             * @default
+             */
+            summary_en: string;
+            /**
+             * Summary Zh
+             * @default
+             */
+            summary_zh: string;
+            /** Text En */
+            text_en: string;
+            /** Text Zh */
+            text_zh: string;
+        };
+        /** PolicyStatusOut */
+        PolicyStatusOut: {
+            /** Acknowledged Version */
+            acknowledged_version: number | null;
+            current: components["schemas"]["PolicyVersionBrief"] | null;
+            notice: components["schemas"]["PolicyVersionBrief"] | null;
+            required: components["schemas"]["PolicyVersionBrief"] | null;
+        };
+        /** PolicyVersionBrief */
+        PolicyVersionBrief: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "minor" | "major";
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            /** Summary En */
+            summary_en: string;
+            /** Summary Zh */
+            summary_zh: string;
+            /** Version */
+            version: number;
+        };
+        /** PolicyVersionOut */
+        PolicyVersionOut: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "minor" | "major";
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            /** Summary En */
+            summary_en: string;
+            /** Summary Zh */
+            summary_zh: string;
+            /** Text En */
+            text_en: string;
+            /** Text Zh */
+            text_zh: string;
+            /** Version */
+            version: number;
         };
         /** PreferencesIn */
         PreferencesIn: {
@@ -2450,6 +4088,38 @@ export interface components {
         PresenceRead: {
             /** Online */
             online: string[];
+        };
+        /** ProvidedFieldOut */
+        ProvidedFieldOut: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
+        };
+        /** PurposeOut */
+        PurposeOut: {
+            /** Description En */
+            description_en: string;
+            /** Description Zh */
+            description_zh: string;
+            /** Granted */
+            granted: boolean;
+            /** Granted At */
+            granted_at: string | null;
+            /** Key */
+            key: string;
+            /** Offered */
+            offered: boolean;
+            /** On Withdraw En */
+            on_withdraw_en: string;
+            /** On Withdraw Zh */
+            on_withdraw_zh: string;
+            /** Title En */
+            title_en: string;
+            /** Title Zh */
+            title_zh: string;
         };
         /** QrConfirmIn */
         QrConfirmIn: {
@@ -2537,6 +4207,86 @@ export interface components {
             /** Unread */
             unread: string[];
         };
+        /**
+         * RecipientKind
+         * @enum {string}
+         */
+        RecipientKind: "app" | "authority" | "court" | "partner" | "other";
+        /** ReplyCreate */
+        ReplyCreate: {
+            /** Text */
+            text: string;
+        };
+        /** RequestCreate */
+        RequestCreate: {
+            /** Details */
+            details: string;
+            kind: components["schemas"]["RequestKind"];
+            /** Org Id */
+            org_id?: string | null;
+        };
+        /**
+         * RequestEventKind
+         * @enum {string}
+         */
+        RequestEventKind: "filed" | "status" | "reply";
+        /** RequestEventRead */
+        RequestEventRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** From Organization */
+            from_organization: boolean;
+            /** Id */
+            id: string;
+            kind: components["schemas"]["RequestEventKind"];
+            status: components["schemas"]["RequestStatus"] | null;
+            /** Text */
+            text: string;
+        };
+        /**
+         * RequestKind
+         * @description The rights of 《个人信息保护法》第四十四条至第四十八条 a person exercises by asking.
+         * @enum {string}
+         */
+        RequestKind: "access" | "copy" | "correction" | "deletion" | "withdraw_consent" | "explanation";
+        /** RequestRead */
+        RequestRead: {
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            deadline: components["schemas"]["DeadlineRead"];
+            /** Details */
+            details: string;
+            /** Events */
+            events: components["schemas"]["RequestEventRead"][];
+            /** Id */
+            id: string;
+            kind: components["schemas"]["RequestKind"];
+            /** Org Id */
+            org_id: string;
+            /** Organization Name */
+            organization_name: string;
+            /** Resolution */
+            resolution: string;
+            status: components["schemas"]["RequestStatus"];
+            /**
+             * Status Changed At
+             * Format: date-time
+             */
+            status_changed_at: string;
+        };
+        /**
+         * RequestStatus
+         * @enum {string}
+         */
+        RequestStatus: "open" | "in_progress" | "done" | "refused" | "withdrawn";
         /** RoleCreate */
         RoleCreate: {
             /**
@@ -2649,6 +4399,82 @@ export interface components {
              */
             last_seen_at: string;
         };
+        /** ShutdownCreate */
+        ShutdownCreate: {
+            /** Channels */
+            channels: ("sms" | "email" | "push")[];
+            /**
+             * Collection Stops At
+             * Format: date-time
+             */
+            collection_stops_at: string;
+            /**
+             * Message En
+             * @default
+             */
+            message_en: string;
+            /**
+             * Message Zh
+             * @default
+             */
+            message_zh: string;
+        };
+        /** ShutdownRead */
+        ShutdownRead: {
+            /** Announce Job Id */
+            announce_job_id: string | null;
+            /** Cancelled At */
+            cancelled_at: string | null;
+            /** Channels */
+            channels: string[];
+            /** Collection Stopped */
+            collection_stopped: boolean;
+            /**
+             * Collection Stops At
+             * Format: date-time
+             */
+            collection_stops_at: string;
+            /** Completed At */
+            completed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Message */
+            message: {
+                [key: string]: string;
+            };
+            /** Notices */
+            notices: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** Outcome */
+            outcome: {
+                [key: string]: number;
+            };
+            /** Purge Job Id */
+            purge_job_id: string | null;
+            /** Purge Started At */
+            purge_started_at: string | null;
+            /** Status */
+            status: string;
+        };
+        /** ShutdownState */
+        ShutdownState: {
+            current: components["schemas"]["ShutdownRead"] | null;
+            /**
+             * Earliest
+             * Format: date-time
+             */
+            earliest: string;
+            /** History */
+            history: components["schemas"]["ShutdownRead"][];
+        };
         /** SmsLoginIn */
         SmsLoginIn: {
             /** Code */
@@ -2670,6 +4496,39 @@ export interface components {
             cooldown_seconds: number;
             /** Expires In Seconds */
             expires_in_seconds: number;
+        };
+        /** StatusChange */
+        StatusChange: {
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "in_progress" | "done" | "refused";
+        };
+        /** StoredItemOut */
+        StoredItemOut: {
+            /** Lifetime En */
+            lifetime_en: string;
+            /** Lifetime Zh */
+            lifetime_zh: string;
+            /** Name */
+            name: string;
+            /** Necessary */
+            necessary: boolean;
+            /** Purpose En */
+            purpose_en: string;
+            /** Purpose Zh */
+            purpose_zh: string;
+            /**
+             * Storage
+             * @enum {string}
+             */
+            storage: "cookie" | "local_storage" | "session_storage";
         };
         /** SwitchOrgIn */
         SwitchOrgIn: {
@@ -2702,6 +4561,13 @@ export interface components {
             actor_name: string;
             /** Names */
             names: string[];
+        };
+        /** TableCount */
+        TableCount: {
+            /** Rows */
+            rows: number;
+            /** Table */
+            table: string;
         };
         /** TokenCreateIn */
         TokenCreateIn: {
@@ -2821,6 +4687,44 @@ export interface components {
             is_head: boolean;
             /** Title */
             title: string;
+        };
+        /** NoticeRead */
+        zhengtong__privacy__operator__schemas__NoticeRead: {
+            /** Body */
+            body: {
+                [key: string]: string;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Read At */
+            read_at: string | null;
+            /** Subject */
+            subject: {
+                [key: string]: string;
+            };
+        };
+        /** NoticeRead */
+        zhengtong__privacy__rights__schemas__NoticeRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            event_kind: components["schemas"]["RequestEventKind"];
+            /** Id */
+            id: string;
+            /** Read At */
+            read_at: string | null;
+            /** Request Id */
+            request_id: string;
+            status: components["schemas"]["RequestStatus"];
         };
     };
     responses: never;
@@ -4855,6 +6759,367 @@ export interface operations {
             };
         };
     };
+    "privacy-list_my_notices": {
+        parameters: {
+            query?: {
+                unread_only?: boolean;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-mark_all_my_notices_read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "privacy-mark_my_notice_read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["zhengtong__privacy__operator__schemas__NoticeRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_list_incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentRead"][];
+                };
+            };
+        };
+    };
+    "privacy-operator_record_incident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_get_incident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_add_affected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AffectedIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AffectedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_close_incident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_notify_incident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotifyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_list_letters": {
+        parameters: {
+            query?: {
+                reference?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LetterRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_letters_posted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LettersPostedIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LettersPostedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_print_letters": {
+        parameters: {
+            query?: {
+                reference?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "org-list_organizations": {
         parameters: {
             query?: never;
@@ -4904,6 +7169,152 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-list_policy_versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyVersionBrief"][];
+                };
+            };
+        };
+    };
+    "privacy-publish_policy_version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyPublishIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyVersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_shutdown_state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShutdownState"];
+                };
+            };
+        };
+    };
+    "privacy-operator_schedule_shutdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShutdownCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShutdownRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-operator_cancel_shutdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShutdownRead"];
+                };
+            };
+        };
+    };
+    "privacy-operator_usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationUsageRead"][];
                 };
             };
         };
@@ -5146,6 +7557,99 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-get_deregistration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeregistrationRead"];
+                };
+            };
+        };
+    };
+    "privacy-request_deregistration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeregistrationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeregistrationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-cancel_deregistration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeregistrationRead"];
+                };
+            };
+        };
+    };
+    "privacy-send_deregistration_code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeregistrationCodeSent"];
                 };
             };
         };
@@ -5414,6 +7918,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-org_print_letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
         };
@@ -5907,6 +8431,1062 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-check_account_cancellation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancellationCheck"];
+                };
+            };
+        };
+    };
+    "privacy-cancel_my_account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancellationConfirm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-send_account_cancellation_code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancellationCodeSent"];
+                };
+            };
+        };
+    };
+    "privacy-list_org_disclosures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminDisclosureRead"][];
+                };
+            };
+        };
+    };
+    "privacy-record_org_disclosure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisclosureCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminDisclosureRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-list_org_privacy_requests": {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["RequestStatus"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRequestRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-get_org_privacy_request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRequestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-reply_to_org_privacy_request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRequestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-change_org_privacy_request_status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRequestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-list_consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PurposeOut"][];
+                };
+            };
+        };
+    };
+    "privacy-consent_history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecordOut"][];
+                };
+            };
+        };
+    };
+    "privacy-grant_consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                purpose: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecordOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-withdraw_consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                purpose: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecordOut"] | null;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-upload_contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactHashesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactMatchesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-contact_matching_key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactKeyOut"];
+                };
+            };
+        };
+    };
+    "privacy-contact_matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactMatchesOut"];
+                };
+            };
+        };
+    };
+    "privacy-list_cookies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredItemOut"][];
+                };
+            };
+        };
+    };
+    "privacy-list_my_disclosures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisclosureRead"][];
+                };
+            };
+        };
+    };
+    "privacy-list_my_data_exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportList"];
+                };
+            };
+        };
+    };
+    "privacy-start_my_data_export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportStarted"];
+                };
+            };
+        };
+    };
+    "privacy-download_my_data_export": {
+        parameters: {
+            query: {
+                expires: number;
+                signature: string;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-record_guardian_consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuardianConsentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MinorStatusOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-withdraw_guardian_consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MinorStatusOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-read_minor_status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MinorStatusOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-record_birth_date": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BirthDateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MinorStatusOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-remove_birth_date": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-my_data_summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldingsSummary"];
+                };
+            };
+        };
+    };
+    "privacy-read_first_login_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataNoticeOut"][];
+                };
+            };
+        };
+    };
+    "privacy-mark_first_login_notice_seen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataNoticeSeenIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-acknowledge_policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcknowledgeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyStatusOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-list_acknowledgements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcknowledgementOut"][];
+                };
+            };
+        };
+    };
+    "privacy-read_current_policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyVersionOut"];
+                };
+            };
+        };
+    };
+    "privacy-read_policy_status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyStatusOut"];
+                };
+            };
+        };
+    };
+    "privacy-read_policy_version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyVersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-list_my_request_notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["zhengtong__privacy__rights__schemas__NoticeRead"][];
+                };
+            };
+        };
+    };
+    "privacy-mark_my_request_notices_read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "privacy-list_my_privacy_requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestRead"][];
+                };
+            };
+        };
+    };
+    "privacy-file_privacy_request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-reply_to_my_privacy_request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "privacy-withdraw_my_privacy_request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestRead"];
+                };
             };
             /** @description Validation Error */
             422: {

@@ -5,6 +5,7 @@ import { lazy, Suspense, useEffect } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 
 import { translate, useLanguage } from "../i18n";
+import { PolicyGate } from "../features/privacy/consent/PolicyGate";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { FullPageSpin, HOME, LoginStage, RequireSession } from "./guards";
 import { NAV_ITEMS } from "./navigation";
@@ -22,6 +23,8 @@ const ContactsPage = lazy(() => import("../features/directory/ContactsPage"));
 const ChatPage = lazy(() => import("../features/chat/ChatPage"));
 const AdminPage = lazy(() => import("../features/admin/AdminPage"));
 const JoinPage = lazy(() => import("../features/admin/JoinPage"));
+const PrivacyCentrePage = lazy(() => import("../features/privacy/PrivacyCentrePage"));
+const OperatorPage = lazy(() => import("../features/privacy/operator/OperatorPage"));
 const NotFound = lazy(() => import("./NotFound"));
 
 function AppRoutes() {
@@ -39,7 +42,7 @@ function AppRoutes() {
         />
         {/* Public: an invitation link, opened by someone without an account */}
         <Route path="/join/:token" element={<JoinPage />} />
-        <Route element={<RequireSession><AppLayout /></RequireSession>}>
+        <Route element={<RequireSession><PolicyGate><AppLayout /></PolicyGate></RequireSession>}>
           <Route index element={<Navigate to={HOME} replace />} />
           {NAV_ITEMS.map((item) => (
             <Route
@@ -63,6 +66,10 @@ function AppRoutes() {
           <Route path="/admin/:section" element={<AdminPage />} />
           <Route path="/settings" element={<Navigate to="/settings/profile" replace />} />
           <Route path="/settings/:tab" element={<SettingsPage />} />
+          <Route path="/privacy" element={<Navigate to="/privacy/data" replace />} />
+          <Route path="/privacy/:tab" element={<PrivacyCentrePage />} />
+          <Route path="/operator" element={<OperatorPage />} />
+          <Route path="/operator/:section" element={<OperatorPage />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

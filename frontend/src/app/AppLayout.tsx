@@ -1,14 +1,16 @@
-import { ControlOutlined, EllipsisOutlined, SettingOutlined } from "@ant-design/icons";
+import { ControlOutlined, DashboardOutlined, EllipsisOutlined, SafetyOutlined, SettingOutlined } from "@ant-design/icons";
 import { Badge, Drawer, Layout, Menu, Spin } from "antd";
 import { Suspense, useState } from "react";
 import { Outlet, useLocation, useNavigate } from "react-router";
 
 import { allowedSections, useAdminRights } from "../features/admin/rights";
 import { ChatProvider, useTotalUnread } from "../features/chat/ChatProvider";
+import { NoticeBell } from "../features/privacy/operator/NoticeBell";
 import { useT } from "../i18n";
 import { Brand } from "./Brand";
 import { LanguageSwitch, OrgSwitcher, UserMenu } from "./HeaderControls";
 import { NAV_ITEMS, type NavItem } from "./navigation";
+import { useMe } from "./session";
 import { useIsPhone } from "./useIsPhone";
 
 const { Header, Sider, Content } = Layout;
@@ -17,6 +19,8 @@ function useSelectedKey(): string {
   const { pathname } = useLocation();
   if (pathname.startsWith("/settings")) return "settings";
   if (pathname.startsWith("/admin")) return "admin";
+  if (pathname.startsWith("/operator")) return "operator";
+  if (pathname.startsWith("/privacy")) return "privacy";
   return NAV_ITEMS.find((item) => pathname.startsWith(item.path))?.key ?? "";
 }
 
@@ -62,6 +66,7 @@ function DesktopLayout() {
   const selected = useSelectedKey();
   const [collapsed, setCollapsed] = useState(false);
   const showAdmin = useShowAdmin();
+  const operator = useMe().is_operator; // 运营控制台, for the platform operator's staff only
   return (
     <Layout style={{ minHeight: "100vh" }}>
       <Sider
@@ -85,6 +90,8 @@ function DesktopLayout() {
             ...NAV_ITEMS.map((item) => ({ key: item.key, icon: item.icon, label: <NavLabel item={item} /> })),
             { type: "divider" as const },
             ...(showAdmin ? [{ key: "admin", icon: <ControlOutlined />, label: t("nav.admin") }] : []),
+            ...(operator ? [{ key: "operator", icon: <DashboardOutlined />, label: t("privacy.operator.nav") }] : []),
+            { key: "privacy", icon: <SafetyOutlined />, label: t("nav.privacy") },
             { key: "settings", icon: <SettingOutlined />, label: t("nav.settings") },
           ]}
           onClick={({ key }) => navigate(key === "settings" ? "/settings/profile" : key === "admin" ? "/admin" : `/${key}`)}
@@ -94,6 +101,7 @@ function DesktopLayout() {
         <Header className="zt-header">
           <OrgSwitcher />
           <div className="zt-header-actions">
+            <NoticeBell />
             <LanguageSwitch />
             <UserMenu />
           </div>
@@ -114,6 +122,7 @@ function PhoneLayout() {
   const selected = useSelectedKey();
   const [moreOpen, setMoreOpen] = useState(false);
   const showAdmin = useShowAdmin();
+  const operator = useMe().is_operator;
   const primary = NAV_ITEMS.filter((item) => item.primary);
   const rest = NAV_ITEMS.filter((item) => !item.primary);
   const moreSelected = selected !== "" && !primary.some((item) => item.key === selected);
@@ -129,6 +138,7 @@ function PhoneLayout() {
         </span>
         <OrgSwitcher compact />
         <div className="zt-header-actions">
+          <NoticeBell />
           <LanguageSwitch compact />
           <UserMenu compact />
         </div>
@@ -175,6 +185,10 @@ function PhoneLayout() {
           {[
             ...rest,
             ...(showAdmin ? [{ key: "admin", path: "/admin", label: "nav.admin" as const, icon: <ControlOutlined /> }] : []),
+            ...(operator
+              ? [{ key: "operator", path: "/operator", label: "privacy.operator.nav" as const, icon: <DashboardOutlined /> }]
+              : []),
+            { key: "privacy", path: "/privacy/data", label: "nav.privacy" as const, icon: <SafetyOutlined /> },
             { key: "settings", path: "/settings/profile", label: "nav.settings" as const, icon: <SettingOutlined /> },
           ].map(
             (item) => (

@@ -1,4 +1,4 @@
-import { BankOutlined, DownOutlined, GlobalOutlined, LogoutOutlined, SettingOutlined } from "@ant-design/icons";
+import { BankOutlined, DownOutlined, GlobalOutlined, LogoutOutlined, SafetyOutlined, SettingOutlined } from "@ant-design/icons";
 import { App, Avatar, Button, Dropdown, Select, Space, Typography } from "antd";
 import { useState } from "react";
 import { useNavigate } from "react-router";
@@ -99,11 +99,13 @@ export function UserMenu({ compact = false }: { compact?: boolean }) {
       menu={{
         items: [
           { key: "settings", icon: <SettingOutlined />, label: t("user.settings") },
+          { key: "privacy", icon: <SafetyOutlined />, label: t("nav.privacy") },
           { type: "divider" },
           { key: "logout", icon: <LogoutOutlined />, label: t("user.logout"), danger: true },
         ],
         onClick: async ({ key }) => {
           if (key === "settings") navigate("/settings/profile");
+          if (key === "privacy") navigate("/privacy/data");
           if (key === "logout") {
             try {
               await logout();

@@ -1,3 +1,7 @@
+import { consentEn } from "../features/privacy/consent/messages";
+import { rightsEn } from "../features/privacy/rights/messages";
+import { erasureEn } from "../features/privacy/erasure/messages";
+import { operatorEn } from "../features/privacy/operator/messages";
 import type { MessageKey } from "./zh-CN";
 
 export const en: Record<MessageKey, string> = {
@@ -32,6 +36,7 @@ export const en: Record<MessageKey, string> = {
   "nav.calendar": "Calendar",
   "nav.drive": "Drive",
   "nav.mail": "Mail",
+  "nav.privacy": "Privacy centre",
   "nav.settings": "Settings",
   "nav.more": "More",
   "nav.menu": "Navigation",
@@ -718,4 +723,18 @@ export const en: Record<MessageKey, string> = {
   "chat.join.reject": "Reject",
   "chat.join.approved": "{name} joined the group",
   "chat.join.rejected": "Request from {name} rejected",
+
+  "privacy.title": "Privacy centre",
+  "privacy.tab.data": "My data",
+  "privacy.tab.consents": "Consents",
+  "privacy.tab.devices": "My devices",
+  "privacy.tab.disclosures": "Disclosures",
+  "privacy.tab.requests": "My requests",
+  "privacy.operator.title": "Operator console",
+  "admin.section.privacy_requests": "Personal data requests",
+  "admin.section.deregistration": "Deregister organisation",
+  ...consentEn,
+  ...rightsEn,
+  ...erasureEn,
+  ...operatorEn,
 };

@@ -1,3 +1,7 @@
+import { consentZh } from "../features/privacy/consent/messages";
+import { rightsZh } from "../features/privacy/rights/messages";
+import { erasureZh } from "../features/privacy/erasure/messages";
+import { operatorZh } from "../features/privacy/operator/messages";
 // Simplified Chinese: the default language. Every key here must also exist in en.ts (the type checks it).
 export const zhCN = {
   "app.name": "政通",
@@ -31,6 +35,7 @@ export const zhCN = {
   "nav.calendar": "日程",
   "nav.drive": "云盘",
   "nav.mail": "邮箱",
+  "nav.privacy": "隐私中心",
   "nav.settings": "设置",
   "nav.more": "更多",
   "nav.menu": "导航菜单",
@@ -717,6 +722,20 @@ export const zhCN = {
   "chat.join.reject": "拒绝",
   "chat.join.approved": "已同意{name}入群",
   "chat.join.rejected": "已拒绝{name}的申请",
+
+  "privacy.title": "隐私中心",
+  "privacy.tab.data": "我的数据",
+  "privacy.tab.consents": "授权管理",
+  "privacy.tab.devices": "我的设备",
+  "privacy.tab.disclosures": "对外提供记录",
+  "privacy.tab.requests": "我的申请",
+  "privacy.operator.title": "运营控制台",
+  "admin.section.privacy_requests": "个人信息申请",
+  "admin.section.deregistration": "注销组织",
+  ...consentZh,
+  ...rightsZh,
+  ...erasureZh,
+  ...operatorZh,
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

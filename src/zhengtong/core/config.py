@@ -31,7 +31,24 @@ class Settings:
     run_jobs_in_process: bool = True
     session_days: int = 30
     chat_sends_per_minute: int = 120  # per person, against flooding
+    deregistration_cooling_days: int = 30  # an organisation's data is purged this long after it asks
     log_level: str = "info"
+    log_to_files: bool = True  # data_dir/logs/{access,app}-YYYY-MM-DD.log besides stderr
+    access_log_days: int = 30  # log files older than this are deleted (privacy.scan.retention)
+    app_log_days: int = 90
+    audit_log_days: int = 186  # the law asks for at least six months: below 180 refuses to start
+    # Data residency: where the database, Redis, storage and any outgoing endpoint may be. Host
+    # names ("db.zt.local"), "*.gov.cn" for a domain and its subdomains, addresses or networks in
+    # CIDR form. Any setting named *_url or *_endpoint (but public_url) outside it refuses to start.
+    allowed_hosts: tuple[str, ...] = (
+        "localhost",
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+    )
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -74,15 +91,24 @@ _ENV_NAMES = {
     "ZT_MAX_BODY_BYTES": "max_body_bytes",
     "ZT_MAX_UPLOAD_BYTES": "max_upload_bytes",
     "ZT_CHAT_SENDS_PER_MINUTE": "chat_sends_per_minute",
+    "ZT_DEREGISTRATION_COOLING_DAYS": "deregistration_cooling_days",
     "ZT_RUN_JOBS_IN_PROCESS": "run_jobs_in_process",
     "ZT_SESSION_DAYS": "session_days",
     "ZT_LOG_LEVEL": "log_level",
+    "ZT_LOG_TO_FILES": "log_to_files",
+    "ZT_ACCESS_LOG_DAYS": "access_log_days",
+    "ZT_APP_LOG_DAYS": "app_log_days",
+    "ZT_AUDIT_LOG_DAYS": "audit_log_days",
+    "ZT_ALLOWED_HOSTS": "allowed_hosts",
 }
 
 
 def _coerce(name: str, raw: Any) -> Any:
     kinds = {f.name: f.type for f in fields(Settings)}
     kind = str(kinds[name])
+    if kind.startswith("tuple"):  # a comma-separated list in the environment, a list in TOML
+        parts = raw.split(",") if isinstance(raw, str) else raw
+        return tuple(str(part).strip() for part in parts if str(part).strip())
     if isinstance(raw, str):
         if kind == "bool":
             return raw.strip().lower() in {"1", "true", "yes", "on"}

@@ -11,7 +11,7 @@ from zhengtong.core.config import Settings
 from zhengtong.core.db import Database
 from zhengtong.platform.eventlog import EventLog, InProcessEventLog
 from zhengtong.platform.events import EventBus, InProcessBus
-from zhengtong.platform.notify import OutboxProvider, SmsProvider
+from zhengtong.platform.notify import EmailProvider, OutboxProvider, PushProvider, SmsProvider
 from zhengtong.platform.presence import InProcessPresence, Presence, RedisPresence
 from zhengtong.platform.ratelimit import InProcessRateLimiter, RateLimiter
 from zhengtong.platform.storage import LocalStorage, Storage
@@ -30,6 +30,8 @@ class AppContext:
     limiter: RateLimiter
     storage: Storage
     sms: SmsProvider
+    email: EmailProvider
+    push: PushProvider
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -72,4 +74,6 @@ def build_context(settings: Settings) -> AppContext:
         limiter=limiter,
         storage=LocalStorage(settings.files_dir),
         sms=OutboxProvider(settings.outbox_path),
+        email=OutboxProvider(settings.outbox_path),  # SMTP comes with issue 6
+        push=OutboxProvider(settings.outbox_path),  # a push gateway comes with issue 6
     )

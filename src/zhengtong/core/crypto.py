@@ -108,13 +108,19 @@ class Keyring:
             raise ValueError("the master key is 32 bytes")
         self._master = master_key
         self.national = national
+        self._derived: dict[tuple[str, int], bytes] = {}
         self.platform = FieldCipher(self.derive("platform-fields"), national)
         self._wrapper = FieldCipher(self.derive("org-key-wrapping"), national)
         self._org_ciphers: dict[str, tuple[bytes, FieldCipher]] = {}
 
     def derive(self, label: str, length: int = 32) -> bytes:
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=b"zhengtong", info=label.encode())
-        return hkdf.derive(self._master)
+        # Remembered: sessions, access-log pseudonyms and blind indexes derive on every request.
+        key = (label, length)
+        derived = self._derived.get(key)
+        if derived is None:
+            hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=b"zhengtong", info=label.encode())
+            derived = self._derived[key] = hkdf.derive(self._master)
+        return derived
 
     @property
     def digest_algorithm(self) -> str:

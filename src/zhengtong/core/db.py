@@ -59,8 +59,10 @@ class CreatedAtMixin:
 
 
 def create_engine(url: str) -> AsyncEngine:
+    # hide_parameters: a database error's text (which reaches logs and job errors) names the
+    # statement but never the values bound to it (names, numbers).
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -72,7 +74,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 AfterCommit = Callable[[], Awaitable[None]]

@@ -259,6 +259,7 @@ async def _me_out(session: DbSession, context: Context, caller: CurrentCaller) -
         current_membership_id=next(
             (membership.id for membership, org in me.organizations if org.id == me.current_org_id), None
         ),
+        is_operator=me.account.is_operator,
     )
 
 

@@ -83,6 +83,7 @@ class MeOut(OutputSchema):
     organizations: list[OrganizationBrief]
     current_org_id: str | None
     current_membership_id: str | None
+    is_operator: bool = False  # one of the platform operator's staff: the client offers the console
 
 
 class SwitchOrgIn(InputSchema):

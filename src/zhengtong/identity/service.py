@@ -258,13 +258,14 @@ async def send_login_code(session: AsyncSession, context: AppContext, *, mobile:
 
 
 async def send_verification_code(
-    session: AsyncSession, context: AppContext, *, mobile: str, purpose: str, ip: str
+    session: AsyncSession, context: AppContext, *, mobile: str, purpose: str, ip: str, text: str | None = None
 ) -> CodeSent:
     """A code that proves someone holds a number which may have no account yet (joining an
-    organisation by invitation). Same limits as login codes."""
+    organisation by invitation), or confirms a grave step (deregistering an organisation: `text`
+    says what for, with "{code}" where the code goes). Same limits as login codes."""
     e164 = normalise_mobile(mobile)
     await _throttle_code_send(context, mobile_index(context.keyring, e164), ip)
-    text = "【政通】您的验证码是 {code},5 分钟内有效，用于申请加入组织。请勿告诉他人。"
+    text = text or "【政通】您的验证码是 {code},5 分钟内有效，用于申请加入组织。请勿告诉他人。"
     await _issue_code(session, context, e164=e164, purpose=purpose, template=f"{purpose}_code", text=text)
     return CodeSent(SEND_COOLDOWN_SECONDS, int(CODE_TTL.total_seconds()))
 
@@ -377,11 +378,14 @@ def _password_matches(password_hash: str, password: str) -> bool:
 
 
 async def delete_account(session: AsyncSession, account_id: str) -> None:
-    """Deletes an account that belongs to no organisation any more, with its sessions, devices
-    and pending codes (the foreign keys cascade; codes are found by the mobile's index)."""
+    """Deletes an account that belongs to no organisation any more, with its sessions, devices,
+    QR logins and pending codes (codes are found by the mobile's index). Everything other
+    domains hold about the account goes first, through privacy.erasure.service.erase_account."""
     account = await session.get(Account, account_id)
     if account is None:
         return
+    for table in (AuthSession, KnownDevice, QrLogin):
+        await session.execute(delete(table).where(table.account_id == account_id))
     await session.execute(delete(SmsCode).where(SmsCode.mobile_index == account.mobile_index))
     await session.delete(account)
     await session.flush()
@@ -436,6 +440,9 @@ async def start_session(
     second_factor_done: bool | None = None,
 ) -> LoginOutcome:
     """Opens a session after the first factor; the second factor may still be owed."""
+    from zhengtong.privacy.consent import minors
+
+    await minors.require_guardian_consent(session, context, account.id)  # a minor needs a guardian's consent
     if second_factor_done is None:
         second_factor_done = not await _needs_second_factor(session, context, account)
     memberships = await org_service.memberships_of(session, account.id)
@@ -485,8 +492,13 @@ async def _complete_login(
     device: DeviceInfo,
 ) -> None:
     """Both factors done: activate memberships, remember the device, warn about a new one."""
+    from zhengtong.privacy.consent import policy
+
+    first_login = account.last_login_at is None
     account.last_login_at = utcnow()
     await org_service.activate_memberships(session, account.id)
+    if first_login:  # the login page says: the first login means you have read the policy
+        await policy.acknowledge_at_first_login(session, account.id)
     if auth_session.kind == SessionKind.BROWSER:
         await _remember_device(session, context, account, device)
 

@@ -48,6 +48,11 @@ def unseal_text(cipher: FieldCipher, purpose: str, object_id: str, sealed: bytes
     return cipher.decrypt_text(sealed, aad=f"{purpose}:{object_id}".encode())
 
 
+def load_word_dictionary() -> None:
+    """Loads jieba's dictionary (about a second), which it otherwise does on first use."""
+    jieba.initialize()
+
+
 def words(text: str) -> set[str]:
     """The words of `text` for the index: jieba's search-mode cut, lower-cased, plus every single
     Chinese character, so one-character queries (审, 云) find their messages too."""

@@ -112,10 +112,15 @@ async def read_moved(
     append_after_commit(session, context.events, sorted(accounts), event)
 
 
+# Built once: an alias made per call costs more than the query it serves (presence asks on every
+# socket that opens or closes).
+_ME = aliased(ConversationMember, name="me")
+_PEER = aliased(ConversationMember, name="peer")
+
+
 async def direct_peers(session: AsyncSession, account_id: str) -> dict[str, list[str]]:
     """For each membership of a person, the accounts they share a direct conversation with."""
-    me = aliased(ConversationMember)
-    peer = aliased(ConversationMember)
+    me, peer = _ME, _PEER
     rows = await session.execute(
         select(me.membership_id, peer.account_id)
         .join(Conversation, Conversation.id == me.conversation_id)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, tuple_, update
+from sqlalchemy import Select, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -267,15 +267,20 @@ async def _store(
     words = sealing.words(sealing.searchable_text(content)) if kind != MessageKind.SYSTEM else set()
     await session.flush()
     if words:
-        session.add_all(
-            MessageSearchToken(
-                message_id=message_id,
-                token_hash=token,
-                org_id=conversation.org_id,
-                conversation_id=conversation.id,
-                seq=seq,
-            )
-            for token in sealing.token_hashes(cipher, words)
+        # One multi-row statement: a message has dozens of words, and an ORM object per word
+        # cost more than the rest of the send.
+        await session.execute(
+            insert(MessageSearchToken),
+            [
+                {
+                    "message_id": message_id,
+                    "token_hash": token,
+                    "org_id": conversation.org_id,
+                    "conversation_id": conversation.id,
+                    "seq": seq,
+                }
+                for token in sealing.token_hashes(cipher, words)
+            ],
         )
     await session.refresh(conversation, ["last_seq", "last_message_at"])
     return message

@@ -123,6 +123,8 @@ class Message(IdMixin, CreatedAtMixin, Base):
         UniqueConstraint("conversation_id", "seq"),
         # A client retrying a send with the same id gets the message it already sent.
         UniqueConstraint("sender_membership_id", "client_msg_id"),
+        # Deregistration purges an organisation's messages in batches by org_id.
+        Index("ix_im_messages_org_id", "org_id"),
     )
 
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), info=NOT_PERSONAL)

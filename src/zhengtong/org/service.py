@@ -504,9 +504,10 @@ async def remove_member(
     actor_id: str | None,
     ip: str,
 ) -> None:
-    """Ends the membership and deletes its personal data (the membership row and everything that
-    hangs off it); the account goes too when no organisation is left."""
-    from zhengtong.identity import service as identity
+    """Ends the membership and deletes or anonymises the person's data in the organisation as the
+    personal-data inventory says (privacy.erasure.service.erase_member, which runs the
+    `member_leaving` hooks first); the account goes too when no organisation is left."""
+    from zhengtong.privacy.erasure.service import erase_member
 
     if membership.role == MemberRole.MAIN_ADMIN:
         others = await session.execute(
@@ -518,19 +519,9 @@ async def remove_member(
         )
         if others.scalar_one() == 0:
             raise AppError(errors.LAST_MAIN_ADMIN)
-    account_id = membership.account_id
-    await hooks.member_leaving(session, context, membership)
-    await session.execute(
-        update(Membership)
-        .where(Membership.org_id == scope.org_id, Membership.manager_id == membership.id)
-        .values(manager_id=None)
-    )
-    await session.delete(membership)
-    await session.flush()
-    await identity.end_sessions_in_org(session, account_id=account_id, org_id=scope.org_id)
-    if not await memberships_of(session, account_id):
-        await identity.delete_account(session, account_id)
-    await _audit(session, context, scope, "org.member_removed", "member", membership.id, actor_id, ip)
+    membership_id = membership.id
+    await erase_member(session, context, membership)
+    await _audit(session, context, scope, "org.member_removed", "member", membership_id, actor_id, ip)
 
 
 async def list_members(

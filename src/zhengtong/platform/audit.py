@@ -13,17 +13,25 @@ crypto; each entry records its algorithm, so a chain stays verifiable after the 
 `detail` holds ids, codes, counts and the names of changed fields: never mobile numbers, names or
 any other personal data in clear. The audit log is kept for its legal retention period after the
 person's own data is gone, and it must not bring that data back.
+
+Pruning (`prune_chain`, run by the retention job in privacy.scan.jobs) deletes a chain's oldest
+entries once they are past retention. It first verifies the entries it is about to delete, then
+keeps a checkpoint: the seq and hash of the last deleted entry, sealed with its own HMAC. `verify`
+starts from the checkpoint instead of the genesis hash, so the rest of the chain still proves
+itself, and a checkpoint that was altered or removed breaks the chain at its first remaining
+entry.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Integer, String, UniqueConstraint, select, text
+from sqlalchemy import JSON, Integer, String, UniqueConstraint, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,6 +89,38 @@ class AuditEntry(IdMixin, Base):
     algorithm: Mapped[str] = mapped_column(String(8), info=NOT_PERSONAL)  # "sha256" or "sm3"
     prev_hash: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)  # hex
     hash: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)  # hex
+
+
+class AuditCheckpoint(Base):
+    """Where a pruned chain now starts: the seq and hash of the last entry deleted from it."""
+
+    __tablename__ = "audit_checkpoints"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True, info=NOT_PERSONAL)
+    seq: Mapped[int] = mapped_column(Integer, info=NOT_PERSONAL)  # the last pruned entry
+    hash: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)  # its hash, hex
+    pruned_at: Mapped[datetime] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
+    algorithm: Mapped[str] = mapped_column(String(8), info=NOT_PERSONAL)
+    mac: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)  # hex, over scope, seq and hash
+
+
+def _checkpoint_mac(keyring: Keyring, scope: str, seq: int, entry_hash_hex: str, algorithm: str) -> str:
+    data = f"{scope}|{seq}|{entry_hash_hex}".encode()
+    return keyring.keyed_digest("audit-checkpoint", data, algorithm).hex()
+
+
+async def _chain_start(session: AsyncSession, keyring: Keyring, scope: str) -> tuple[int, str]:
+    """(seq of the chain's first entry, the hash it must point back to): 1 and the genesis hash,
+    or after pruning the checkpoint's successor. A forged checkpoint gives a hash nothing matches."""
+    checkpoint = await session.get(AuditCheckpoint, scope)
+    if checkpoint is None:
+        return 1, GENESIS_HASH
+    try:
+        expected = _checkpoint_mac(keyring, scope, checkpoint.seq, checkpoint.hash, checkpoint.algorithm)
+    except ValueError:
+        expected = ""
+    intact = expected != "" and hmac.compare_digest(expected, checkpoint.mac)
+    return checkpoint.seq + 1, checkpoint.hash if intact else ""
 
 
 @dataclass(frozen=True)
@@ -169,24 +209,25 @@ async def record(
 
 async def _verify_chain(session: AsyncSession, keyring: Keyring, scope: str) -> tuple[int, int | None]:
     """(entries intact, seq of the first broken entry or None) for one scope's chain."""
+    expected_seq, prev_hash = await _chain_start(session, keyring, scope)
     rows = await session.stream(
         select(*AuditEntry.__table__.columns).where(AuditEntry.scope == scope).order_by(AuditEntry.seq)
     )
-    expected_seq, prev_hash = 1, GENESIS_HASH
+    first_seq = expected_seq
     try:
         async for row in rows:
             if row.seq != expected_seq:  # the expected entry was deleted
-                return expected_seq - 1, expected_seq
+                return expected_seq - first_seq, expected_seq
             try:
                 intact = row.prev_hash == prev_hash and entry_hash(keyring, row) == row.hash
             except (ValueError, TypeError):  # an unknown algorithm, or a value damaged past hashing
                 intact = False
             if not intact:
-                return expected_seq - 1, row.seq
+                return expected_seq - first_seq, row.seq
             expected_seq, prev_hash = expected_seq + 1, row.hash
     finally:
         await rows.close()
-    return expected_seq - 1, None
+    return expected_seq - first_seq, None
 
 
 async def verify(session: AsyncSession, keyring: Keyring, *, scope: str | None = None) -> VerifyReport:
@@ -205,6 +246,51 @@ async def verify(session: AsyncSession, keyring: Keyring, *, scope: str | None =
         if broken_seq is not None:
             return VerifyReport(ok=False, checked=checked, first_broken_seq=broken_seq, scope=name)
     return VerifyReport(ok=True, checked=checked, scope=scope)
+
+
+async def prune_chain(session: AsyncSession, keyring: Keyring, *, scope: str, before: datetime) -> int:
+    """Deletes `scope`'s oldest entries made before `before` (the unbroken run from the chain's
+    start, so nothing newer goes) and moves the checkpoint to the last of them; returns how many.
+    Entries whose chain does not verify are kept as the evidence they are: nothing is pruned."""
+    await _serialise_appends(session, scope)
+    start_seq, _ = await _chain_start(session, keyring, scope)
+    first_kept = await session.scalar(
+        select(AuditEntry.seq)
+        .where(AuditEntry.scope == scope, AuditEntry.at >= before)
+        .order_by(AuditEntry.seq)
+        .limit(1)
+    )
+    if first_kept is None:  # everything is old; the head stays, so the chain goes on from it
+        first_kept = await session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.scope == scope))
+    if first_kept is None or first_kept <= start_seq:
+        return 0
+    _, broken_seq = await _verify_chain(session, keyring, scope)
+    if broken_seq is not None and broken_seq < first_kept:
+        return 0
+    last = (
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.hash, AuditEntry.algorithm).where(
+                AuditEntry.scope == scope, AuditEntry.seq == first_kept - 1
+            )
+        )
+    ).one()
+    deleted = await session.execute(
+        delete(AuditEntry).where(AuditEntry.scope == scope, AuditEntry.seq < first_kept)
+    )
+    checkpoint = await session.get(AuditCheckpoint, scope)
+    if checkpoint is None:
+        checkpoint = AuditCheckpoint(scope=scope)
+        session.add(checkpoint)
+    checkpoint.seq, checkpoint.hash, checkpoint.algorithm = last.seq, last.hash, last.algorithm
+    checkpoint.pruned_at = utcnow()
+    checkpoint.mac = _checkpoint_mac(keyring, scope, last.seq, last.hash, last.algorithm)
+    await session.flush()
+    return int(getattr(deleted, "rowcount", 0) or 0)
+
+
+async def scopes(session: AsyncSession) -> list[str]:
+    """Every scope that has entries."""
+    return list(await session.scalars(select(AuditEntry.scope).distinct().order_by(AuditEntry.scope)))
 
 
 async def list_entries(

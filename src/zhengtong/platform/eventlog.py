@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.db import after_commit
@@ -42,6 +43,18 @@ class Delivery:
     seq: int
     event: dict[str, Any]
     epoch: str = ""
+    # The event as JSON, encoded once and shared by the deliveries to all its recipients: in a
+    # big group, encoding per socket would cost more than the sending.
+    payload: str = ""
+
+    def frame(self) -> str:
+        """The WebSocket frame carrying this delivery."""
+        payload = self.payload or encode_event(self.event)
+        return f'{{"type":"event","seq":{self.seq},"event":{payload}}}'
+
+
+def encode_event(event: dict[str, Any]) -> str:
+    return orjson.dumps(event).decode()
 
 
 @dataclass(frozen=True)
@@ -157,18 +170,20 @@ class InProcessEventLog:
         self._listeners = LocalListeners()
 
     async def append(self, account_ids: Sequence[str], event: dict[str, Any]) -> None:
+        payload = encode_event(event)
         for account_id in account_ids:
             stream = self._streams.get(account_id)
             if stream is None:
                 stream = self._streams[account_id] = _Stream()
             stream.head += 1
-            delivery = Delivery(stream.head, event, self.epoch)
+            delivery = Delivery(stream.head, event, self.epoch, payload)
             stream.retained.append(delivery)
             self._listeners.deliver(account_id, delivery)
 
     async def transient(self, account_ids: Sequence[str], event: dict[str, Any]) -> None:
+        delivery = Delivery(0, event, self.epoch, encode_event(event))
         for account_id in account_ids:
-            self._listeners.deliver(account_id, Delivery(0, event, self.epoch))
+            self._listeners.deliver(account_id, delivery)
 
     @asynccontextmanager
     async def listen(self, account_id: str) -> AsyncIterator[Listener]:

@@ -1,8 +1,9 @@
-"""Outgoing messages to people (SMS, voice, e-mail) through provider interfaces.
+"""Outgoing messages to people (SMS, voice, e-mail, push) through provider interfaces.
 
 The development provider writes every message into the outbox (a JSON-lines file in the data
 directory) so that a developer or a test reads the login code there; `zhengtong outbox` prints it.
-Real carriers plug in behind the same interface.
+Real carriers plug in behind the same interface. E-mail and push have only the outbox so far: an
+SMTP provider and a push gateway come with the notification centre (issue 6).
 """
 
 from __future__ import annotations
@@ -19,16 +20,31 @@ from zhengtong.core.clock import utcnow
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    channel: str  # sms | voice | email
-    to: str
+    channel: str  # sms | voice | email | push
+    to: str  # mobile (E.164), e-mail address, or the account id a push goes to
     template: str
     text: str
     params: dict[str, Any]
     sent_at: str
+    subject: str = ""  # e-mail subject, push title
 
 
 class SmsProvider(Protocol):
     async def send_sms(self, mobile: str, template: str, text: str, params: dict[str, Any]) -> None: ...
+
+
+class EmailProvider(Protocol):
+    async def send_email(
+        self, address: str, template: str, subject: str, text: str, params: dict[str, Any]
+    ) -> None: ...
+
+
+class PushProvider(Protocol):
+    """Push to the person's installed clients, addressed by account id."""
+
+    async def send_push(
+        self, account_id: str, template: str, title: str, text: str, params: dict[str, Any]
+    ) -> None: ...
 
 
 class OutboxProvider:
@@ -46,6 +62,18 @@ class OutboxProvider:
 
     async def send_sms(self, mobile: str, template: str, text: str, params: dict[str, Any]) -> None:
         message = OutboxMessage("sms", mobile, template, text, params, utcnow().isoformat())
+        await asyncio.to_thread(self._append, message)
+
+    async def send_email(
+        self, address: str, template: str, subject: str, text: str, params: dict[str, Any]
+    ) -> None:
+        message = OutboxMessage("email", address, template, text, params, utcnow().isoformat(), subject)
+        await asyncio.to_thread(self._append, message)
+
+    async def send_push(
+        self, account_id: str, template: str, title: str, text: str, params: dict[str, Any]
+    ) -> None:
+        message = OutboxMessage("push", account_id, template, text, params, utcnow().isoformat(), title)
         await asyncio.to_thread(self._append, message)
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
-from redis.asyncio import Redis
+from zhengtong.platform.redis_backends import command_client
 
 LAPSE_SECONDS = 90  # a connection not heard from for this long no longer counts
 
@@ -58,7 +58,7 @@ class InProcessPresence:
 
 class RedisPresence:
     def __init__(self, url: str, prefix: str) -> None:
-        self._redis = Redis.from_url(url, client_name=f"{prefix}presence")
+        self._redis = command_client(url, f"{prefix}presence")
         self._prefix = prefix
 
     def _key(self, account_id: str) -> str:

@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
@@ -33,6 +33,7 @@ from zhengtong.platform.eventlog import (
     Listener,
     LocalListeners,
     backlog_from,
+    encode_event,
 )
 from zhengtong.platform.ratelimit import LimiterUnavailable, Verdict
 
@@ -55,6 +56,21 @@ def _command_retry() -> Retry:
     """Commands retry on a fresh connection: pooled connections go stale when Redis restarts, and
     clients made with `from_url` would not retry at all."""
     return Retry(ExponentialWithJitterBackoff(base=0.01, cap=1.0), retries=3)
+
+
+# Commands wait this long for a free pooled connection: a burst (a thousand sockets sending their
+# heartbeat in the same second) queues instead of failing, as the default pool would past 100.
+POOL_CONNECTIONS = 64
+POOL_WAIT_SECONDS = 10
+
+
+def command_client(url: str, name: str) -> Redis:
+    """A client for ordinary commands: a bounded pool that waits, and retries on a fresh
+    connection."""
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_SECONDS, client_name=name
+    )
+    return Redis(connection_pool=pool, retry=_command_retry())
 
 
 async def _close_pubsub(pubsub: PubSub) -> None:
@@ -138,7 +154,7 @@ class RedisBus:
 
     def __init__(self, url: str, prefix: str = "zt:") -> None:
         self.prefix = prefix
-        self._publisher = Redis.from_url(url, retry=_command_retry(), client_name=f"{prefix}publisher")
+        self._publisher = command_client(url, f"{prefix}publisher")
         # Subscriptions reconnect on their own terms (see _RedisSubscription), so the client
         # library does not retry under them. The name tells them apart in CLIENT LIST.
         self._subscriber = Redis.from_url(
@@ -185,7 +201,7 @@ class RedisRateLimiter:
 
     def __init__(self, url: str, prefix: str = "zt:") -> None:
         self.prefix = prefix
-        self._redis = Redis.from_url(url, retry=_command_retry(), client_name=f"{prefix}ratelimit")
+        self._redis = command_client(url, f"{prefix}ratelimit")
         self._hit = self._redis.register_script(_HIT_SCRIPT)
 
     def _key(self, key: str) -> str:
@@ -247,7 +263,7 @@ class RedisEventLog:
 
     def __init__(self, url: str, prefix: str = "zt:") -> None:
         self.prefix = prefix
-        self._redis = Redis.from_url(url, retry=_command_retry(), client_name=f"{prefix}eventlog")
+        self._redis = command_client(url, f"{prefix}eventlog")
         self._subscriber = Redis.from_url(
             url,
             retry=Retry(NoBackoff(), 0),
@@ -383,9 +399,11 @@ class RedisEventLog:
             return
         event: dict[str, Any] = message.get("event") or {}
         epoch = str(message.get("epoch", ""))
+        payload = ""
         for account_id, seq in message.get("targets", {}).items():
             if self._listeners.connected(account_id):
-                self._listeners.deliver(account_id, Delivery(int(seq), event, epoch))
+                payload = payload or encode_event(event)
+                self._listeners.deliver(account_id, Delivery(int(seq), event, epoch, payload))
 
     def _wake_all(self) -> None:
         """After a gap in the subscription, every connection checks its stream for what it missed."""
@@ -420,3 +438,35 @@ class RedisEventLog:
                     await task
         await self._redis.aclose()
         await self._subscriber.aclose()
+
+
+async def forget_in_redis(
+    url: str,
+    prefix: str,
+    *,
+    naming: Sequence[str] = (),
+    event_streams_of: Sequence[str] = (),
+    departed_accounts: Sequence[str] = (),
+) -> int:
+    """Deletes what Redis holds about an organisation or people leaving it; returns how many keys
+    went. `naming`: every key whose name contains one of these (an organisation id, an account id,
+    the hex of a mobile's blind index: rate-limit windows, presence). `event_streams_of`: these
+    accounts' event streams, which carry their organisations' events in clear; the head stays, so
+    their clients resync instead of replaying. `departed_accounts`: accounts that are gone, whose
+    stream heads go too."""
+    redis = command_client(url, f"{prefix}erasure")
+    try:
+        doomed: set[bytes] = set()
+        for name in naming:
+            doomed.update([key async for key in redis.scan_iter(match=f"{prefix}*{name}*", count=1000)])
+        doomed.update(f"{prefix}ev:log:{account_id}".encode() for account_id in event_streams_of)
+        removed = 0
+        keys = sorted(doomed)
+        for start in range(0, len(keys), 500):
+            removed += int(await redis.unlink(*keys[start : start + 500]))
+        if departed_accounts:
+            await redis.hdel(f"{prefix}ev:head", *departed_accounts)
+        return removed
+    finally:
+        await redis.aclose()
+        await redis.connection_pool.disconnect()  # a pool handed to the client is not closed with it

@@ -1,8 +1,16 @@
-"""File storage behind one interface: a local directory now, S3-compatible storage with the drive."""
+"""File storage behind one interface: a local directory now, S3-compatible storage with the drive.
+
+Key layout, which erasure relies on to find every file of an organisation or a person without a
+list of features: an organisation's files live under "<area>/<org_id>/…" (im/<org>/<file>,
+org/<org>/exports/<job>); a member's own files under "<area>/<org_id>/members/<membership_id>/…";
+an account's own files outside any organisation under "<area>/accounts/<account_id>/…".
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +29,14 @@ class Storage(Protocol):
     async def exists(self, key: str) -> bool: ...
 
     def keys(self, prefix: str = "") -> Iterator[str]: ...
+
+    def areas(self) -> list[str]:
+        """The first segments of the keys in use ("im", "org", …)."""
+        ...
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Deletes every object whose key starts with `prefix` (which ends in "/"); returns how many."""
+        ...
 
 
 class LocalStorage:
@@ -54,8 +70,52 @@ class LocalStorage:
         return self._path(key).is_file()
 
     def keys(self, prefix: str = "") -> Iterator[str]:
-        for path in sorted(self.root.rglob("*")):
+        # Only the directory the prefix names is walked, not the whole store.
+        start = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
+        if not start.is_dir():
+            return
+        for path in sorted(start.rglob("*")):
             if path.is_file() and not path.name.endswith(_PARTIAL_SUFFIX):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     yield key
+
+    def areas(self) -> list[str]:
+        return sorted(path.name for path in self.root.iterdir() if path.is_dir())
+
+    async def delete_prefix(self, prefix: str) -> int:
+        if not prefix.endswith("/"):
+            raise ValueError(f"a prefix to delete names a directory and ends in '/': {prefix!r}")
+        directory = self._path(prefix.rstrip("/"))
+        if not directory.is_dir():
+            return 0
+        count = sum(1 for path in directory.rglob("*") if path.is_file())
+        await asyncio.to_thread(shutil.rmtree, directory, True)
+        return count
+
+
+def member_prefix(area: str, org_id: str, membership_id: str) -> str:
+    """Where `area` keeps a member's own files (their uploads that are not the organisation's)."""
+    return f"{area}/{org_id}/members/{membership_id}/"
+
+
+def account_prefix(area: str, account_id: str) -> str:
+    """Where `area` keeps an account's own files outside any organisation."""
+    return f"{area}/accounts/{account_id}/"
+
+
+async def delete_organization_files(storage: Storage, org_id: str) -> int:
+    """Deletes every file of the organisation in every area; returns how many."""
+    return sum([await storage.delete_prefix(f"{area}/{org_id}/") for area in storage.areas()])
+
+
+async def delete_member_files(storage: Storage, org_id: str, membership_id: str) -> int:
+    """Deletes a member's own files in every area."""
+    return sum(
+        [await storage.delete_prefix(member_prefix(area, org_id, membership_id)) for area in storage.areas()]
+    )
+
+
+async def delete_account_files(storage: Storage, account_id: str) -> int:
+    """Deletes an account's own files in every area."""
+    return sum([await storage.delete_prefix(account_prefix(area, account_id)) for area in storage.areas()])

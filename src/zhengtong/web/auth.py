@@ -43,12 +43,17 @@ async def caller_any_stage(caller: Annotated[Caller | None, Depends(optional_cal
     return caller
 
 
-async def require_caller(caller: Annotated[Caller, Depends(caller_any_stage)]) -> Caller:
-    """Fully logged in: second factor done where the account needs one."""
+async def require_caller(
+    request: Request, caller: Annotated[Caller, Depends(caller_any_stage)], session: DbSession
+) -> Caller:
+    """Fully logged in: second factor done where the account needs one, and the latest major
+    version of the privacy policy acknowledged (the gate; privacy.consent.gate)."""
     from zhengtong.identity.errors import SECOND_FACTOR_REQUIRED
+    from zhengtong.privacy.consent.gate import check_policy_gate
 
     if not caller.second_factor_done:
         raise AppError(SECOND_FACTOR_REQUIRED, {"stage": caller.second_factor_stage})
+    await check_policy_gate(request, session, caller)
     return caller
 
 

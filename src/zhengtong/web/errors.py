@@ -22,6 +22,7 @@ from zhengtong.core.errors import (
     ErrorCode,
 )
 from zhengtong.platform.ratelimit import LimiterUnavailable
+from zhengtong.web.middleware import path_template
 
 log = logging.getLogger("zhengtong.errors")
 
@@ -69,10 +70,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LimiterUnavailable)
     async def _limiter_unavailable(request: Request, exc: LimiterUnavailable) -> JSONResponse:
-        log.warning("rate limiter unavailable on %s %s", request.method, request.url.path)
+        log.warning("rate limiter unavailable on %s %s", request.method, path_template(request.scope))
         return error_response(request, AppError(TEMPORARILY_UNAVAILABLE, headers={"Retry-After": "5"}))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # The route template, never the body or the query: they may carry names and numbers.
+        log.exception("unhandled error on %s %s", request.method, path_template(request.scope))
         return error_response(request, AppError(INTERNAL))

@@ -112,7 +112,7 @@ SECURITY_HEADERS = [
 ]
 
 
-def _path_template(scope: Scope) -> str:
+def path_template(scope: Scope) -> str:
     """The request path with its parameters put back as names (/api/v1/jobs/{job_id}), so ids
     that could lead to a person do not reach the log; unrouted paths are not logged verbatim."""
     if "route" not in scope:
@@ -154,7 +154,7 @@ class AccessLogMiddleware:
             access_log.info(
                 "%s %s %s %.1fms actor=%s",
                 scope.get("method"),
-                _path_template(scope),
+                path_template(scope),
                 status,
                 (time.perf_counter() - started) * 1000,
                 state.get("actor_pseudonym", "-"),

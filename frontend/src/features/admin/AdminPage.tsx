@@ -3,7 +3,9 @@ import {
   ApiOutlined,
   AuditOutlined,
   EyeInvisibleOutlined,
+  FileProtectOutlined,
   SafetyCertificateOutlined,
+  StopOutlined,
   TeamOutlined,
   UploadOutlined,
   UserAddOutlined,
@@ -15,6 +17,8 @@ import { Navigate, useNavigate, useParams } from "react-router";
 import { useT, type MessageKey } from "../../i18n";
 import "../directory/directory.css";
 import { useDirectoryTree } from "../directory/useDirectoryTree";
+import { DeregistrationSection } from "../privacy/erasure/DeregistrationSection";
+import { AdminRequestsSection } from "../privacy/rights/AdminRequestsSection";
 import "./admin.css";
 import { AdminsSection } from "./AdminsSection";
 import { AuditSection } from "./AuditSection";
@@ -35,6 +39,8 @@ const ICONS: Record<SectionKey, ReactNode> = {
   visibility: <EyeInvisibleOutlined />,
   scim: <ApiOutlined />,
   audit: <AuditOutlined />,
+  privacy_requests: <FileProtectOutlined />,
+  deregistration: <StopOutlined />,
 };
 
 export default function AdminPage() {
@@ -95,6 +101,10 @@ export default function AdminPage() {
         return <ScimSection />;
       case "audit":
         return <AuditSection />;
+      case "privacy_requests":
+        return <AdminRequestsSection />;
+      case "deregistration":
+        return <DeregistrationSection />;
     }
   };
 

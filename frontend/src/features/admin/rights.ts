@@ -17,7 +17,17 @@ export const DUTY_FUNCTIONS: Record<Duty, readonly string[]> = {
   audit: ["audit_log"],
 };
 
-export type SectionKey = "members" | "departments" | "import" | "invites" | "admins" | "visibility" | "scim" | "audit";
+export type SectionKey =
+  | "members"
+  | "departments"
+  | "import"
+  | "invites"
+  | "admins"
+  | "visibility"
+  | "scim"
+  | "audit"
+  | "privacy_requests"
+  | "deregistration";
 
 /** Each console section, in display order, with the duty and function it needs. */
 export const SECTIONS: readonly { key: SectionKey; duty: Duty; fn: string }[] = [
@@ -29,6 +39,8 @@ export const SECTIONS: readonly { key: SectionKey; duty: Duty; fn: string }[] = 
   { key: "visibility", duty: "security", fn: "visibility" },
   { key: "scim", duty: "security", fn: "scim" },
   { key: "audit", duty: "audit", fn: "audit_log" },
+  { key: "privacy_requests", duty: "system", fn: "members" },
+  { key: "deregistration", duty: "system", fn: "members" },
 ];
 
 export function allows(rights: AdminRights | null, duty: Duty, fn: string): boolean {

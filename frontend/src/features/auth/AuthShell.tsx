@@ -4,6 +4,7 @@ import type { ReactNode } from "react";
 import { Brand } from "../../app/Brand";
 import { LanguageSwitch } from "../../app/HeaderControls";
 import { useT } from "../../i18n";
+import { AuthPolicyLinks } from "../privacy/consent/AuthPolicyLinks";
 
 /** The frame of every login step: a calm brand panel on the left (hidden on phones) and a card. */
 export function AuthShell({ title, subtitle, children }: { title: string; subtitle?: ReactNode; children: ReactNode }) {
@@ -37,7 +38,10 @@ export function AuthShell({ title, subtitle, children }: { title: string; subtit
           )}
           {children}
         </Card>
-        <div className="zt-auth-footer">{t("login.footer")}</div>
+        <div className="zt-auth-footer">
+          {t("login.footer")}
+          <AuthPolicyLinks />
+        </div>
       </main>
     </div>
   );

@@ -18,6 +18,7 @@ export function QrLoginPanel() {
   const [ticket, setTicket] = useState<QrTicket | null>(null);
   const [status, setStatus] = useState<QrStatus | "loading">("loading");
   const [error, setError] = useState<string | null>(null);
+  const [polls, setPolls] = useState(0); // counts answers, so an unchanged status polls again
   const refreshes = useRef(0);
   const alive = useRef(true);
 
@@ -63,6 +64,7 @@ export function QrLoginPanel() {
           return;
         }
         setStatus(answer.status);
+        setPolls((count) => count + 1);
       } catch (thrown) {
         if (!alive.current) return;
         setError(errorMessage(thrown));
@@ -70,7 +72,7 @@ export function QrLoginPanel() {
       }
     }, POLL_MS);
     return () => window.clearTimeout(timer);
-  }, [ticket, status, start, completeLoginStep]);
+  }, [ticket, status, polls, start, completeLoginStep]);
 
   const manualRefresh = () => {
     refreshes.current = 0;

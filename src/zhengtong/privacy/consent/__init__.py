@@ -1,0 +1,1 @@
+"""Policy versions, acknowledgements, separate consents, guardian consent for minors, cookies."""

@@ -1,0 +1,55 @@
+"""The policy gate: while the latest major version of the privacy policy is newer than the last
+version an account acknowledged, its calls are refused with `privacy.consent.policy_ack_required`
+(428, the version in the detail) and change nothing.
+
+It sits in one place, `web.auth.require_caller`, which every route for a fully logged-in caller
+goes through, so a new route is gated without doing anything. (A dependency added to every router
+would also resolve the caller for public routes such as the login endpoints, and with it the
+CSRF check, changing what they answer.) The WebSocket checks it at connect (realtime.py).
+
+Let through: reading and acknowledging the policy (/privacy/policy…), /me (so the client can
+tell who is logged in), choosing the interface language (to read the policy in it), logging
+out (which needs no complete login anyway), and what someone who does not accept the new version
+needs to leave: exporting their data (with the job's progress) and cancelling their account.
+Public routes, static files and /healthz have no caller and are never gated.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from zhengtong.core.caller import Caller
+from zhengtong.core.errors import AppError
+from zhengtong.privacy.consent import errors, policy
+
+API_PREFIX = "/api/v1"
+UNGATED_ROUTES = frozenset({"/me", "/me/language", "/auth/logout", "/jobs/{job_id}"})  # below API_PREFIX
+# Reading the policy; and someone who does not accept a new version can still take their data
+# with them and cancel their account (the rights to a copy and to leave need no consent).
+UNGATED_PREFIXES = (
+    "/privacy/policy/",
+    "/privacy/my-data",
+    "/privacy/exports",
+    "/privacy/account/cancellation",
+)
+
+
+def is_ungated(path_template: str) -> bool:
+    """`path_template` is the route's path with or without the /api/v1 prefix (the route a router
+    was included with does not carry it)."""
+    path = path_template.removeprefix(API_PREFIX)
+    return path in UNGATED_ROUTES or path.startswith(UNGATED_PREFIXES)
+
+
+async def check_policy_gate(request: Request, session: AsyncSession, caller: Caller) -> None:
+    route = request.scope.get("route")
+    if is_ungated(getattr(route, "path", None) or request.url.path):
+        return
+    await require_policy_acknowledged(session, caller.account_id)
+
+
+async def require_policy_acknowledged(session: AsyncSession, account_id: str) -> None:
+    required = await policy.required_version(session, account_id)
+    if required is not None:
+        raise AppError(errors.POLICY_ACK_REQUIRED, {"version": required})

@@ -1,0 +1,1 @@
+"""Removing a member and deregistering an organisation, as the personal-data inventory says."""

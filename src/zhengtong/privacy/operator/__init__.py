@@ -1,0 +1,1 @@
+"""The operator console, security incidents and their notices, service shutdown."""

@@ -1,0 +1,510 @@
+"""Notices to people: one record per person, shown in their client, and sent through SMS, e-mail,
+push and letters (信函), each attempt stored with its channel, result and time.
+
+`notify_people` is what every part of the platform calls to tell people something that matters
+(security incidents, the service shutdown, an organisation's deregistration, a new policy). It
+records the notices in the caller's transaction; a job sends the SMS, e-mails and pushes after
+commit and records each outcome, so nothing leaves for a rolled-back change and a crash resends
+instead of losing. Addresses are looked up when sending and never copied into these tables.
+
+A person counts as reached when a delivery outside the client succeeded (SMS, e-mail, push, a
+letter marked posted) or when they read the notice in the client. People whose every electronic
+delivery failed get a letter queued for printing.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from zhengtong.core.clock import utcnow
+from zhengtong.core.context import AppContext
+from zhengtong.core.errors import NOT_FOUND, AppError
+from zhengtong.core.ids import new_id
+from zhengtong.identity import service as identity
+from zhengtong.identity.models import Account, KnownDevice
+from zhengtong.org.models import Membership, Organization
+from zhengtong.platform import audit, jobs
+from zhengtong.privacy.operator.models import (
+    ELECTRONIC_CHANNELS,
+    REACHING_CHANNELS,
+    Channel,
+    DeliveryResult,
+    Notice,
+    NoticeDelivery,
+)
+
+DELIVERY_JOB = "privacy.notices.deliver"
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+_CHUNK = 200
+
+
+def text_in(texts: dict[str, str], language: str) -> str:
+    """The text in `language`, else in Chinese (every notice has it)."""
+    return texts.get(language) or texts.get(DEFAULT_LANGUAGE, "")
+
+
+def _checked_texts(name: str, texts: dict[str, str]) -> dict[str, str]:
+    unknown = set(texts) - set(LANGUAGES)
+    if unknown or not texts.get(DEFAULT_LANGUAGE, "").strip():
+        raise ValueError(f"{name} needs a zh-CN text and only the languages {LANGUAGES}")
+    return {language: text for language, text in texts.items() if text.strip()}
+
+
+def _checked_channels(channels: Iterable[str]) -> list[Channel]:
+    """Every notice is shown in the client; the others are sent as asked."""
+    wanted = [Channel.IN_APP]
+    for name in channels:
+        channel = Channel(name)  # ValueError for an unknown channel: a programming error
+        if channel not in wanted:
+            wanted.append(channel)
+    return wanted
+
+
+async def notify_people(
+    session: AsyncSession,
+    context: AppContext,
+    account_ids: Sequence[str],
+    *,
+    kind: str,
+    subject: dict[str, str],
+    body: dict[str, str],
+    channels: Sequence[str],
+    org_id: str | None = None,
+    reference: str = "",
+) -> list[NoticeDelivery]:
+    """Records one notice per person (in-app, always) and a delivery per requested channel
+    ("sms", "email", "push", "letter", "in_app"); SMS, e-mail and push leave through the delivery
+    job once the caller's transaction commits. `subject` and `body` are {language: text} with at
+    least "zh-CN"; each person gets their account's language. `org_id` names the organisation the
+    notice concerns (it forwards the letters); `reference` ties notices to their cause (for
+    example "incident:<id>") so that progress can be counted. Returns the deliveries."""
+    wanted = _checked_channels(channels)
+    subject, body = _checked_texts("subject", subject), _checked_texts("body", body)
+    people = list(dict.fromkeys(account_ids))
+    if not people:
+        return []
+    batch_id, now = new_id(), utcnow()
+    deliveries: list[NoticeDelivery] = []
+    for account_id in people:
+        notice = Notice(
+            id=new_id(),
+            account_id=account_id,
+            org_id=org_id,
+            batch_id=batch_id,
+            kind=kind,
+            reference=reference,
+            subject=subject,
+            body=body,
+        )
+        session.add(notice)
+        for channel in wanted:
+            in_app = channel is Channel.IN_APP
+            deliveries.append(
+                NoticeDelivery(
+                    id=new_id(),
+                    notice_id=notice.id,
+                    channel=channel,
+                    result=DeliveryResult.SENT if in_app else DeliveryResult.QUEUED,
+                    attempted_at=now if in_app else None,
+                )
+            )
+    session.add_all(deliveries)
+    await session.flush()
+    if any(channel in ELECTRONIC_CHANNELS for channel in wanted):
+        await jobs.enqueue(session, kind=DELIVERY_JOB, payload={"batch_id": batch_id})
+    return deliveries
+
+
+# Sending --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Outgoing:
+    delivery_id: str
+    notice_id: str
+    channel: str
+    address: str | None  # None: the person has no address on this channel
+    subject: str
+    body: str
+    kind: str
+    reference: str
+
+
+async def _email_addresses(session: AsyncSession, notices: Sequence[Notice]) -> dict[str, str]:
+    """notice id → the person's organisation e-mail: the one of the notice's organisation, else
+    the first one they have."""
+    account_ids = {notice.account_id for notice in notices}
+    rows = await session.execute(
+        select(Membership.account_id, Membership.org_id, Membership.org_email)
+        .where(Membership.account_id.in_(account_ids), Membership.org_email != "")
+        .order_by(Membership.created_at, Membership.id)
+    )
+    by_account: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for account_id, org_id, email in rows.all():
+        by_account[account_id].append((org_id, email))
+    found = {}
+    for notice in notices:
+        emails = by_account.get(notice.account_id, [])
+        chosen = next((email for org_id, email in emails if org_id == notice.org_id), None)
+        if chosen is None and emails:
+            chosen = emails[0][1]
+        if chosen:
+            found[notice.id] = chosen
+    return found
+
+
+async def _next_outgoing(
+    session: AsyncSession, context: AppContext, batch_id: str, after_id: str
+) -> list[_Outgoing]:
+    rows = await session.execute(
+        select(NoticeDelivery, Notice, Account)
+        .join(Notice, Notice.id == NoticeDelivery.notice_id)
+        .join(Account, Account.id == Notice.account_id)
+        .where(
+            Notice.batch_id == batch_id,
+            NoticeDelivery.result == DeliveryResult.QUEUED,
+            NoticeDelivery.channel.in_(ELECTRONIC_CHANNELS),
+            NoticeDelivery.id > after_id,
+        )
+        .order_by(NoticeDelivery.id)
+        .limit(_CHUNK)
+    )
+    items = rows.all()
+    notices = [notice for _, notice, _ in items]
+    emails = await _email_addresses(session, notices)
+    with_devices = set(
+        await session.scalars(
+            select(KnownDevice.account_id).where(KnownDevice.account_id.in_({n.account_id for n in notices}))
+        )
+    )
+    outgoing = []
+    for delivery, notice, account in items:
+        address: str | None
+        if delivery.channel == Channel.SMS:
+            address = identity.decrypt_mobile(context.keyring, account)
+        elif delivery.channel == Channel.EMAIL:
+            address = emails.get(notice.id)
+        else:  # push goes to the clients the person has logged in with
+            address = account.id if account.id in with_devices else None
+        outgoing.append(
+            _Outgoing(
+                delivery_id=delivery.id,
+                notice_id=notice.id,
+                channel=delivery.channel,
+                address=address,
+                subject=text_in(notice.subject, account.language),
+                body=text_in(notice.body, account.language),
+                kind=notice.kind,
+                reference=notice.reference,
+            )
+        )
+    return outgoing
+
+
+async def _send(context: AppContext, item: _Outgoing) -> tuple[str, str]:
+    """(result, detail) of sending one delivery."""
+    if item.address is None:
+        return DeliveryResult.NO_ADDRESS, ""
+    template = f"notice.{item.kind}"
+    params: dict[str, Any] = {"notice_id": item.notice_id, "reference": item.reference}
+    try:
+        if item.channel == Channel.SMS:
+            await context.sms.send_sms(item.address, template, f"【政通】{item.subject}\n{item.body}", params)
+        elif item.channel == Channel.EMAIL:
+            await context.email.send_email(item.address, template, item.subject, item.body, params)
+        else:
+            await context.push.send_push(item.address, template, item.subject, item.body, params)
+    except Exception as error:  # a carrier's failure is an outcome to record, not a crash
+        return DeliveryResult.FAILED, type(error).__name__[:64]
+    return DeliveryResult.SENT, ""
+
+
+async def _queue_letters_for_unreached(session: AsyncSession, batch_id: str) -> int:
+    """A letter for every notice of the batch whose electronic deliveries all failed."""
+    electronic = _delivery_exists(ELECTRONIC_CHANNELS)
+    sent = _delivery_exists(ELECTRONIC_CHANNELS, DeliveryResult.SENT, DeliveryResult.QUEUED)
+    lettered = _delivery_exists((Channel.LETTER,))
+    notice_ids = list(
+        await session.scalars(
+            select(Notice.id).where(Notice.batch_id == batch_id, electronic, ~sent, ~lettered)
+        )
+    )
+    session.add_all(
+        NoticeDelivery(id=new_id(), notice_id=notice_id, channel=Channel.LETTER, result=DeliveryResult.QUEUED)
+        for notice_id in notice_ids
+    )
+    await session.flush()
+    return len(notice_ids)
+
+
+def _delivery_exists(channels: Sequence[str], *results: str) -> Any:
+    """EXISTS (a delivery of the outer notice on one of `channels`, with one of `results` if given)."""
+    condition = and_(NoticeDelivery.notice_id == Notice.id, NoticeDelivery.channel.in_(channels))
+    if results:
+        condition = and_(condition, NoticeDelivery.result.in_(results))
+    return exists().where(condition)
+
+
+@jobs.register(DELIVERY_JOB)
+async def deliver_batch(job: jobs.JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sends the queued SMS, e-mails and pushes of one notify_people call, a chunk at a time:
+    read in one short transaction, send, record the outcomes in another."""
+    batch_id = str(payload["batch_id"])
+    async with job.transaction() as session:
+        total = await session.scalar(
+            select(func.count())
+            .select_from(NoticeDelivery)
+            .join(Notice, Notice.id == NoticeDelivery.notice_id)
+            .where(
+                Notice.batch_id == batch_id,
+                NoticeDelivery.result == DeliveryResult.QUEUED,
+                NoticeDelivery.channel.in_(ELECTRONIC_CHANNELS),
+            )
+        )
+    outcomes: dict[str, int] = defaultdict(int)
+    done, cursor = 0, ""
+    while True:
+        async with job.transaction() as session:
+            chunk = await _next_outgoing(session, job.context, batch_id, cursor)
+        if not chunk:
+            break
+        results = [(item, *(await _send(job.context, item))) for item in chunk]
+        async with job.transaction() as session:
+            for item, result, detail in results:
+                await session.execute(
+                    update(NoticeDelivery)
+                    .where(NoticeDelivery.id == item.delivery_id)
+                    .values(result=result, detail=detail, attempted_at=utcnow())
+                )
+                outcomes[str(result)] += 1
+        cursor = chunk[-1].delivery_id
+        done += len(chunk)
+        await job.report_progress(done, int(total or 0))
+    async with job.transaction() as session:
+        letters = await _queue_letters_for_unreached(session, batch_id)
+    return {**outcomes, "letters_queued": letters}
+
+
+# The person's own notices -----------------------------------------------------------------------
+async def list_notices(
+    session: AsyncSession, *, account_id: str, limit: int, unread_only: bool = False
+) -> tuple[list[Notice], int]:
+    """The person's notices, newest first, and how many are unread."""
+    query = select(Notice).where(Notice.account_id == account_id)
+    if unread_only:
+        query = query.where(Notice.read_at.is_(None))
+    notices = await session.scalars(query.order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit))
+    unread = await session.scalar(
+        select(func.count())
+        .select_from(Notice)
+        .where(Notice.account_id == account_id, Notice.read_at.is_(None))
+    )
+    return list(notices), int(unread or 0)
+
+
+async def mark_read(session: AsyncSession, *, account_id: str, notice_id: str) -> Notice:
+    """Marks one of the person's notices read; `not_found` for anyone else's."""
+    notice = await session.get(Notice, notice_id)
+    if notice is None or notice.account_id != account_id:
+        raise AppError(NOT_FOUND)
+    if notice.read_at is None:
+        notice.read_at = utcnow()
+    return notice
+
+
+async def mark_all_read(session: AsyncSession, *, account_id: str) -> None:
+    await session.execute(
+        update(Notice)
+        .where(Notice.account_id == account_id, Notice.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Progress of notices with one reference ------------------------------------------------------
+def reached_condition() -> Any:
+    """SQL: the outer notice reached its person (see the module docstring)."""
+    return or_(Notice.read_at.is_not(None), _delivery_exists(REACHING_CHANNELS, DeliveryResult.SENT))
+
+
+async def reached_accounts(session: AsyncSession, *, reference: str) -> set[str]:
+    rows = await session.scalars(
+        select(Notice.account_id).where(Notice.reference == reference, reached_condition()).distinct()
+    )
+    return set(rows)
+
+
+async def in_flight_accounts(session: AsyncSession, *, reference: str) -> set[str]:
+    """People with a delivery still waiting for the job (letters wait for the operator: not these)."""
+    rows = await session.scalars(
+        select(Notice.account_id)
+        .where(
+            Notice.reference == reference,
+            _delivery_exists(ELECTRONIC_CHANNELS, DeliveryResult.QUEUED),
+        )
+        .distinct()
+    )
+    return set(rows)
+
+
+async def delivery_counts(session: AsyncSession, *, reference: str) -> dict[str, dict[str, int]]:
+    """{channel: {result: count}} over every delivery of the reference's notices, plus "in_app"
+    results "read" and "unread"."""
+    rows = await session.execute(
+        select(NoticeDelivery.channel, NoticeDelivery.result, func.count())
+        .join(Notice, Notice.id == NoticeDelivery.notice_id)
+        .where(Notice.reference == reference)
+        .group_by(NoticeDelivery.channel, NoticeDelivery.result)
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for channel, result, count in rows.all():
+        counts[channel][result] = int(count)
+    read = await session.scalar(
+        select(func.count())
+        .select_from(Notice)
+        .where(Notice.reference == reference, Notice.read_at.is_not(None))
+    )
+    total = await session.scalar(
+        select(func.count()).select_from(Notice).where(Notice.reference == reference)
+    )
+    if total:
+        counts[Channel.IN_APP] = {"read": int(read or 0), "unread": int(total) - int(read or 0)}
+    return dict(counts)
+
+
+# Letters (信函) -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Letter:
+    id: str  # the letter's reference number (the delivery id)
+    org_id: str | None
+    org_name: str
+    language: str
+    subject: str
+    body: str
+    created_at: Any
+    account_id: str
+
+
+async def queued_letters(
+    session: AsyncSession, *, reference: str | None = None, org_id: str | None = None
+) -> list[Letter]:
+    """Letters waiting to be printed and posted, oldest first."""
+    query = (
+        select(NoticeDelivery, Notice, Account.language, Organization.name)
+        .join(Notice, Notice.id == NoticeDelivery.notice_id)
+        .join(Account, Account.id == Notice.account_id)
+        .outerjoin(Organization, Organization.id == Notice.org_id)
+        .where(NoticeDelivery.channel == Channel.LETTER, NoticeDelivery.result == DeliveryResult.QUEUED)
+    )
+    if reference is not None:
+        query = query.where(Notice.reference == reference)
+    if org_id is not None:
+        query = query.where(Notice.org_id == org_id)
+    rows = await session.execute(query.order_by(NoticeDelivery.created_at, NoticeDelivery.id))
+    return [
+        Letter(
+            id=delivery.id,
+            org_id=notice.org_id,
+            org_name=org_name or "",
+            language=language,
+            subject=text_in(notice.subject, language),
+            body=text_in(notice.body, language),
+            created_at=delivery.created_at,
+            account_id=notice.account_id,
+        )
+        for delivery, notice, language, org_name in rows.all()
+    ]
+
+
+async def mark_letters_posted(
+    session: AsyncSession, context: AppContext, *, letter_ids: Sequence[str], actor_id: str, ip: str
+) -> int:
+    """The operator posted these letters: they count as delivered. Returns how many changed."""
+    if not letter_ids:
+        return 0
+    changed = await session.scalars(
+        update(NoticeDelivery)
+        .where(
+            NoticeDelivery.id.in_(letter_ids),
+            NoticeDelivery.channel == Channel.LETTER,
+            NoticeDelivery.result == DeliveryResult.QUEUED,
+        )
+        .values(result=DeliveryResult.SENT, attempted_at=utcnow())
+        .returning(NoticeDelivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    posted = len(list(changed))
+    await audit.record(
+        session,
+        context.keyring,
+        action="privacy.letters.posted",
+        actor_id=actor_id,
+        object_type="notice_letters",
+        ip=ip,
+        detail={"letters": posted},
+    )
+    return posted
+
+
+_LETTER_LABELS = {
+    "zh-CN": {"to": "收件人", "ref": "信函编号", "date": "日期", "via": "转交"},
+    "en": {"to": "To", "ref": "Letter no.", "date": "Date", "via": "care of"},
+}
+
+
+def letters_html(letters: Sequence[Letter], recipients: dict[str, str], *, title: str) -> str:
+    """A printable page, one letter per sheet. `recipients` maps a letter id to the address block
+    (the organisation's admins fill in names; the operator's copy names the organisation and the
+    letter number only)."""
+    sheets = []
+    for letter in letters:
+        labels = _LETTER_LABELS.get(letter.language, _LETTER_LABELS[DEFAULT_LANGUAGE])
+        paragraphs = "".join(
+            f"<p>{html.escape(line)}</p>" for line in letter.body.splitlines() if line.strip()
+        )
+        sheets.append(
+            '<section class="letter">'
+            f'<div class="to"><b>{labels["to"]}</b><br>{recipients.get(letter.id, "")}</div>'
+            f'<div class="meta">{labels["ref"]}: {html.escape(letter.id)} · {labels["date"]}: '
+            f"{letter.created_at:%Y-%m-%d}</div>"
+            f"<h2>{html.escape(letter.subject)}</h2>{paragraphs}</section>"
+        )
+    style = (
+        "body{font-family:'Songti SC','SimSun',serif;margin:0}"
+        ".letter{padding:24mm 20mm;page-break-after:always;line-height:1.7}"
+        ".to{margin-bottom:12mm}.meta{color:#555;font-size:12px;margin-bottom:8mm}"
+        "@media screen{.letter{border-bottom:1px dashed #aaa}}"
+    )
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{style}</style></head><body>{''.join(sheets)}</body></html>"
+    )
+
+
+def operator_address_block(letter: Letter) -> str:
+    """The operator's copy: the letter goes to the organisation, which hands it to its member."""
+    labels = _LETTER_LABELS.get(letter.language, _LETTER_LABELS[DEFAULT_LANGUAGE])
+    return f"{html.escape(letter.org_name)} {labels['via']} · {labels['ref']} {html.escape(letter.id)}"
+
+
+async def member_address_blocks(
+    session: AsyncSession, letters: Sequence[Letter], org_id: str
+) -> dict[str, str]:
+    """The organisation's copy: the member's name and work place as the organisation records them."""
+    rows = await session.execute(
+        select(Membership.account_id, Membership.name, Membership.work_place).where(
+            Membership.org_id == org_id, Membership.account_id.in_({letter.account_id for letter in letters})
+        )
+    )
+    people = {account_id: (name, place) for account_id, name, place in rows.all()}
+    blocks = {}
+    for letter in letters:
+        name, place = people.get(letter.account_id, ("", ""))
+        blocks[letter.id] = f"{html.escape(name)}<br>{html.escape(place)}<br>{html.escape(letter.org_name)}"
+    return blocks

@@ -1,0 +1,3 @@
+"""Tables of privacy.scan."""
+
+from __future__ import annotations
