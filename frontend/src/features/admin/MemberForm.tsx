@@ -7,6 +7,7 @@ import { useIsPhone } from "../../app/useIsPhone";
 import { useT } from "../../i18n";
 import { looksLikeMobile, normaliseMobile } from "../auth/validation";
 import type { DepartmentNode, TreeIndex } from "../directory/model";
+import { MinorPanel } from "../privacy/consent/MinorPanel";
 import { DepartmentSelect, MemberPicker, problemText } from "./shared";
 
 export type MemberAdmin = ResponseOf<"/api/v1/org/members", "get">["items"][number];
@@ -314,6 +315,7 @@ export function MemberFormDrawer({
           <Switch />
         </Form.Item>
       </Form>
+      {member && <MinorPanel membershipId={member.id} />}
     </Drawer>
   );
 }
