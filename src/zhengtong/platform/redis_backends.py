@@ -67,10 +67,15 @@ POOL_WAIT_SECONDS = 10
 def command_client(url: str, name: str) -> Redis:
     """A client for ordinary commands: a bounded pool that waits, and retries on a fresh
     connection."""
+    # The retry goes to the pool's connections: a client handed a pool does not pass its own on.
     pool = BlockingConnectionPool.from_url(
-        url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_SECONDS, client_name=name
+        url,
+        max_connections=POOL_CONNECTIONS,
+        timeout=POOL_WAIT_SECONDS,
+        client_name=name,
+        retry=_command_retry(),
     )
-    return Redis(connection_pool=pool, retry=_command_retry())
+    return Redis(connection_pool=pool)
 
 
 async def _close_pubsub(pubsub: PubSub) -> None:
