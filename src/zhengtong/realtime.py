@@ -36,11 +36,12 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from zhengtong.core.caller import Caller
 from zhengtong.core.context import AppContext
+from zhengtong.core.errors import AppError
 from zhengtong.core.ids import new_id
 from zhengtong.identity import service as identity
 from zhengtong.im import realtime_actions
 from zhengtong.platform.eventlog import Delivery, EventLog, Listener
-from zhengtong.privacy.consent import policy
+from zhengtong.privacy.consent.gate import require_policy_acknowledged
 from zhengtong.web.auth import SESSION_COOKIE
 
 router = APIRouter(tags=["realtime"])
@@ -69,10 +70,12 @@ async def _authenticate(websocket: WebSocket, context: AppContext) -> Caller | N
         return None
     async with context.db.transaction() as session:
         caller = await identity.authenticate(session, context, token, via_cookie=via_cookie)
-        if caller is not None and await policy.required_version(session, caller.account_id) is not None:
-            return None  # the privacy policy gate (privacy.consent.gate): acknowledge over REST first
-    if caller is None or not caller.second_factor_done:
-        return None
+        if caller is None or not caller.second_factor_done:
+            return None
+        try:
+            await require_policy_acknowledged(session, context, caller.account_id)
+        except AppError:
+            return None  # the privacy policy gate: acknowledge over REST first
     return caller
 
 
@@ -150,22 +153,40 @@ async def _serve(
 ) -> int:
     """Forwards the stream and reads the client until either side ends; returns the close code.
     A forwarder that stops (its listener overflowed, or the stream failed) ends the connection,
-    so that the client reconnects and resumes instead of waiting on a socket that says nothing."""
+    so that the client reconnects and resumes instead of waiting on a socket that says nothing.
+
+    The client is read in this task and the stream forwarded in one other (two tasks per socket
+    would cost an idle socket more memory); a forwarder that ends interrupts the reading."""
+    endpoint = asyncio.current_task()
+    assert endpoint is not None
+    reading = True
+
+    def stream_ended(_: asyncio.Task[None]) -> None:
+        if reading:
+            endpoint.cancel()
+
     forward = asyncio.create_task(stream.forward())
-    read = asyncio.create_task(_read_client(websocket, context, caller, connection))
+    forward.add_done_callback(stream_ended)
     try:
-        await asyncio.wait({forward, read}, return_when=asyncio.FIRST_COMPLETED)
+        await _read_client(websocket, context, caller, connection)
+    except asyncio.CancelledError:
+        if not forward.done():
+            raise  # the server is stopping
+        endpoint.uncancel()
+    except (WebSocketDisconnect, TimeoutError):
+        pass
+    except Exception as error:
+        log.warning("client reader failed (%s: %s); closing the socket", type(error).__name__, error)
     finally:
-        for task in (forward, read):
-            task.cancel()
-        await asyncio.gather(forward, read, return_exceptions=True)
-    for task, what in ((forward, "event stream"), (read, "client reader")):
-        error = task.exception() if task.done() and not task.cancelled() else None
-        if error is not None and not isinstance(error, WebSocketDisconnect | TimeoutError):
-            log.warning("%s failed (%s: %s); closing the socket", what, type(error).__name__, error)
-    if forward.done() and not forward.cancelled():
-        return TRY_AGAIN_LATER
-    return 1000
+        reading = False
+        forward.cancel()
+        await asyncio.gather(forward, return_exceptions=True)
+    if forward.cancelled():
+        return 1000
+    failure = forward.exception()
+    if failure is not None:
+        log.warning("event stream failed (%s: %s); closing the socket", type(failure).__name__, failure)
+    return TRY_AGAIN_LATER
 
 
 class _StreamWriter:
@@ -237,7 +258,10 @@ async def _read_client(
     silent too long (TimeoutError). Frames that are not JSON objects are ignored: a confused
     client must not end its own connection, let alone anyone else's."""
     while True:
-        frame = await asyncio.wait_for(websocket.receive(), IDLE_TIMEOUT_SECONDS)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the receive in a task of its
+        # own, one more task per idle socket.
+        async with asyncio.timeout(IDLE_TIMEOUT_SECONDS):
+            frame = await websocket.receive()
         if frame["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
         message = _parse(frame)

@@ -493,7 +493,7 @@ async def test_redis_events_wait_out_an_outage_and_leave_in_order(redis_prefix: 
             for n in range(1, 4):
                 await cut_off.append(["alice"], {"type": "note", "n": n})  # returns: queued in process
             await asyncio.sleep(0.3)
-            assert listener.queue.empty()
+            assert listener.waiting() == 0
             await proxy.restore()
             received = [await next_delivery(listener, 15) for _ in range(3)]
             assert [(d.seq, d.event["n"]) for d in received] == [(2, 1), (3, 2), (4, 3)]

@@ -18,7 +18,7 @@ import phonenumbers
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.caller import Caller
@@ -41,6 +41,7 @@ from zhengtong.identity.models import (
 )
 from zhengtong.org import errors as org_errors
 from zhengtong.org import service as org_service
+from zhengtong.org.access import remember_current_membership
 from zhengtong.org.models import Membership, Organization
 from zhengtong.platform import audit
 from zhengtong.platform.ratelimit import enforce
@@ -539,21 +540,30 @@ async def authenticate(
     session: AsyncSession, context: AppContext, token: str, *, via_cookie: bool
 ) -> Caller | None:
     """The caller behind a session token, or None when it is unknown, revoked or expired."""
+    # The session and the caller's membership in its current organisation, in one statement.
     result = await session.execute(
-        select(AuthSession).where(AuthSession.token_hash == session_token_hash(context.keyring, token))
+        select(AuthSession, Membership)
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.org_id == AuthSession.current_org_id,
+                Membership.account_id == AuthSession.account_id,
+            ),
+        )
+        .where(AuthSession.token_hash == session_token_hash(context.keyring, token))
     )
-    auth_session = result.scalars().first()
+    row = result.first()
     now = utcnow()
-    if auth_session is None or auth_session.revoked_at is not None or auth_session.expires_at <= now:
+    if row is None:
+        return None
+    auth_session, membership = row
+    if auth_session.revoked_at is not None or auth_session.expires_at <= now:
         return None
     if now - auth_session.last_seen_at > SESSION_TOUCH_INTERVAL:
         auth_session.last_seen_at = now
-    role = None
-    if auth_session.current_org_id is not None:
-        membership = await org_service.get_membership(
-            session, org_id=auth_session.current_org_id, account_id=auth_session.account_id
-        )
-        role = membership.role if membership else None
+    if membership is not None:
+        remember_current_membership(session, membership)
+    role = membership.role if membership else None
     return Caller(
         account_id=auth_session.account_id,
         session_id=auth_session.id,

@@ -1,5 +1,7 @@
-"""Chat endpoints. Each builds the caller's Viewer (their membership and what they may see) and
-hands it to the services, which check the caller's seat in the conversation before anything."""
+"""Chat endpoints. Each resolves the caller's membership — as an `Actor`, or as a `Viewer` with
+what they may see of the directory where the call picks or lists people (new conversations,
+invitations, member lists) — and hands it to the services, which check the caller's seat in the
+conversation before anything."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zhengtong.core.caller import Caller
 from zhengtong.core.context import AppContext
 from zhengtong.core.errors import AppError
-from zhengtong.directory.visibility import Viewer, viewer_for
+from zhengtong.directory.visibility import Actor, Viewer, actor_for, viewer_for
 from zhengtong.im import content as sealing
 from zhengtong.im import conversations, files, joining, messages, preferences, schemas, search
 from zhengtong.im.conversations import ConversationSummary
@@ -30,7 +32,13 @@ router = APIRouter(tags=["im"])
 
 
 async def _viewer(session: AsyncSession, caller: Caller) -> Viewer:
+    """For calls that show or pick people from the directory (member lists, invitations)."""
     return await viewer_for(session, caller)
+
+
+async def _actor(session: AsyncSession, caller: Caller) -> Actor:
+    """For everything else: the caller's membership, without the directory's visibility."""
+    return await actor_for(session, caller)
 
 
 async def _organization(session: AsyncSession, org_id: str) -> Organization:
@@ -76,7 +84,7 @@ def _conversation_read(
 
 
 async def _read_one(
-    session: AsyncSession, context: AppContext, viewer: Viewer, conversation_id: str
+    session: AsyncSession, context: AppContext, viewer: Actor, conversation_id: str
 ) -> schemas.ConversationRead:
     summary = await conversations.summary_of(session, viewer, conversation_id)
     return _conversation_read(context, await _organization(session, viewer.org_id), summary)
@@ -99,7 +107,7 @@ async def _limit_sends(context: AppContext, caller: Caller) -> None:
 async def list_conversations(
     caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.ConversationList:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     organization = await _organization(session, viewer.org_id)
     summaries = await conversations.list_conversations(session, viewer)
     latest = await messages.latest_messages(
@@ -154,7 +162,7 @@ async def ensure_synced_group(
 async def get_conversation(
     conversation_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.ConversationRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await _read_one(session, context, viewer, conversation_id)
 
 
@@ -166,7 +174,7 @@ async def update_group_settings(
     session: DbSession,
     context: Context,
 ) -> schemas.ConversationRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("history_visible_count") == -1:
         changes["history_visible_count"] = None
@@ -182,7 +190,7 @@ async def set_announcement(
     session: DbSession,
     context: Context,
 ) -> schemas.ConversationRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     await conversations.set_announcement(session, context, viewer, conversation_id, body.text)
     return await _read_one(session, context, viewer, conversation_id)
 
@@ -195,7 +203,7 @@ async def set_personal_flags(
     session: DbSession,
     context: Context,
 ) -> schemas.ConversationRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     await conversations.set_personal_flags(
         session, context, viewer, conversation_id, do_not_disturb=body.do_not_disturb, pinned=body.pinned
     )
@@ -206,7 +214,7 @@ async def set_personal_flags(
 async def disband(
     conversation_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> Response:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     await conversations.disband(session, context, viewer, conversation_id)
     return Response(status_code=204)
 
@@ -248,7 +256,7 @@ async def add_members(
 async def remove_member(
     conversation_id: str, membership_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> Response:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     await conversations.remove_member(session, context, viewer, conversation_id, membership_id)
     return Response(status_code=204)
 
@@ -262,7 +270,7 @@ async def set_rank(
     session: DbSession,
     context: Context,
 ) -> Response:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     await conversations.set_rank(
         session, context, viewer, conversation_id, membership_id, MemberRank(body.rank)
     )
@@ -278,7 +286,7 @@ async def mute_member(
     session: DbSession,
     context: Context,
 ) -> Response:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     await conversations.mute_member(session, context, viewer, conversation_id, membership_id, body.minutes)
     return Response(status_code=204)
 
@@ -290,7 +298,7 @@ async def mute_member(
 async def search_groups(
     caller: CurrentCaller, session: DbSession, q: str = Query(min_length=1, max_length=100)
 ) -> list[schemas.GroupFound]:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return [schemas.GroupFound.model_validate(g) for g in await joining.search_groups(session, viewer, q)]
 
 
@@ -298,7 +306,7 @@ async def search_groups(
 async def ask_to_join(
     conversation_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.JoinAnswer:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     status = await joining.ask_to_join(session, context, viewer, conversation_id)
     return schemas.JoinAnswer(status=status)
 
@@ -307,7 +315,7 @@ async def ask_to_join(
 async def pending_join_requests(
     conversation_id: str, caller: CurrentCaller, session: DbSession
 ) -> list[schemas.JoinRequestRead]:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return [
         schemas.JoinRequestRead(
             id=p.request.id,
@@ -324,7 +332,7 @@ async def pending_join_requests(
 async def approve_join_request(
     request_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> Response:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     await joining.decide(session, context, viewer, request_id, approve=True)
     return Response(status_code=204)
 
@@ -333,7 +341,7 @@ async def approve_join_request(
 async def reject_join_request(
     request_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> Response:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     await joining.decide(session, context, viewer, request_id, approve=False)
     return Response(status_code=204)
 
@@ -353,7 +361,7 @@ async def history(
     limit: int = Query(default=50, ge=1, le=200),
 ) -> schemas.MessagePage:
     """The latest page, or the page before `before_seq`, after `after_seq` or around `around_seq`."""
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await messages.history(
         session,
         context,
@@ -371,7 +379,7 @@ async def send_message(
     conversation_id: str, body: schemas.MessageIn, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.MessageRead:
     await _limit_sends(context, caller)
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await messages.send(session, context, viewer, conversation_id, body)
 
 
@@ -379,7 +387,7 @@ async def send_message(
 async def mark_read(
     conversation_id: str, body: schemas.ReadIn, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.ConversationRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     await messages.mark_read(session, context, viewer, conversation_id, body.seq)
     return await _read_one(session, context, viewer, conversation_id)
 
@@ -388,7 +396,7 @@ async def mark_read(
 async def pinned_messages(
     conversation_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> list[schemas.MessageRead]:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await messages.pinned_messages(session, context, viewer, conversation_id)
 
 
@@ -396,7 +404,7 @@ async def pinned_messages(
 async def read_list(
     message_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.ReadListRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await messages.read_list(session, context, viewer, message_id)
 
 
@@ -404,7 +412,7 @@ async def read_list(
 async def recall(
     message_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.MessageRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await messages.recall(session, context, viewer, message_id)
 
 
@@ -412,7 +420,7 @@ async def recall(
 async def pin(
     message_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.MessageRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await messages.set_pinned(session, context, viewer, message_id, True)
 
 
@@ -420,7 +428,7 @@ async def pin(
 async def unpin(
     message_id: str, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.MessageRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await messages.set_pinned(session, context, viewer, message_id, False)
 
 
@@ -428,7 +436,7 @@ async def unpin(
 async def toggle_reaction(
     message_id: str, body: schemas.ReactionIn, caller: CurrentCaller, session: DbSession, context: Context
 ) -> schemas.MessageRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await messages.toggle_reaction(session, context, viewer, message_id, body.emoji)
 
 
@@ -437,7 +445,7 @@ async def forward(
     body: schemas.ForwardIn, caller: CurrentCaller, session: DbSession, context: Context
 ) -> list[schemas.MessageRead]:
     await _limit_sends(context, caller)
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return await messages.forward(
         session, context, viewer, body.message_ids, body.target_conversation_ids, merged=body.merged
     )
@@ -452,7 +460,7 @@ async def search_messages(
     conversation_id: str | None = Query(default=None, max_length=26),
     limit: int = Query(default=20, ge=1, le=50),
 ) -> schemas.SearchResults:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     hits = await search.search_messages(
         session, context, viewer, q, conversation_id=conversation_id, limit=limit
     )
@@ -488,7 +496,7 @@ async def upload_file(
     context: Context,
     kind: Annotated[schemas.SendableKind, Form()] = "file",
 ) -> schemas.FileRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     data = await file.read()
     chat_file = await files.upload(
         session, context, viewer, conversation_id, kind=kind, filename=file.filename or "file", data=data
@@ -500,7 +508,7 @@ async def upload_file(
 async def download_file(
     file_id: str, caller: CurrentCaller, session: DbSession, context: Context, thumbnail: bool = False
 ) -> Response:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     found = await files.download(session, context, viewer, file_id, thumbnail=thumbnail)
     disposition = "inline" if found.content_type.startswith(("image/", "audio/", "video/")) else "attachment"
     return Response(
@@ -541,7 +549,7 @@ def _preferences_read(found: ChatPreference) -> schemas.PreferencesRead:
 
 @router.get("/im/preferences", response_model=schemas.PreferencesRead)
 async def get_preferences(caller: CurrentCaller, session: DbSession) -> schemas.PreferencesRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     return _preferences_read(await preferences.preferences_of(session, viewer))
 
 
@@ -549,7 +557,7 @@ async def get_preferences(caller: CurrentCaller, session: DbSession) -> schemas.
 async def update_preferences(
     body: schemas.PreferencesIn, caller: CurrentCaller, session: DbSession
 ) -> schemas.PreferencesRead:
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     found = await preferences.update_preferences(session, viewer, body.model_dump(exclude_none=True))
     return _preferences_read(found)
 
@@ -565,7 +573,7 @@ def _policy_read(context: AppContext, policy: ChatPolicy) -> schemas.ChatPolicyR
 @router.get("/im/policy", response_model=schemas.ChatPolicyRead)
 async def get_policy(caller: CurrentCaller, session: DbSession, context: Context) -> schemas.ChatPolicyRead:
     """Every member may read the policy (the client needs to know whether receipts are on)."""
-    viewer = await _viewer(session, caller)
+    viewer = await _actor(session, caller)
     policy = ChatPolicy.of(await _organization(session, viewer.org_id))
     return _policy_read(context, policy)
 

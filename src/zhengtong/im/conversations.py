@@ -3,7 +3,7 @@ ranks and settings. Every function takes the acting member and checks their righ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from zhengtong.core.clock import utcnow
 from zhengtong.core.context import AppContext
 from zhengtong.core.errors import NOT_FOUND, AppError
 from zhengtong.directory.service import access_visible_member
-from zhengtong.directory.visibility import Viewer, visible_members_condition
+from zhengtong.directory.visibility import Actor, Viewer, visible_members_condition
 from zhengtong.im import errors
 from zhengtong.im.events import conversation_changed, conversation_removed
 from zhengtong.im.messages import REMOVED_MEMBER, post_system_message
@@ -380,7 +380,7 @@ def unread_count(conversation: Conversation, seat: ConversationMember) -> int:
     return max(0, conversation.last_seq - max(seat.read_seq, seat.visible_after_seq))
 
 
-async def list_conversations(session: AsyncSession, viewer: Viewer) -> list[ConversationSummary]:
+async def list_conversations(session: AsyncSession, viewer: Actor) -> list[ConversationSummary]:
     rows = (
         await session.execute(
             select(Conversation, ConversationMember)
@@ -412,7 +412,7 @@ async def list_conversations(session: AsyncSession, viewer: Viewer) -> list[Conv
     return summaries
 
 
-async def summary_of(session: AsyncSession, viewer: Viewer, conversation_id: str) -> ConversationSummary:
+async def summary_of(session: AsyncSession, viewer: Actor, conversation_id: str) -> ConversationSummary:
     seat = await seat_of(session, viewer, conversation_id)
     direct = [seat.conversation] if seat.conversation.kind == ConversationKind.DIRECT else []
     peers = await _direct_peers(session, viewer, direct)
@@ -426,6 +426,17 @@ async def summary_of(session: AsyncSession, viewer: Viewer, conversation_id: str
     )
 
 
+async def titles_of(session: AsyncSession, viewer: Actor, conversation_ids: Iterable[str]) -> dict[str, str]:
+    """The names the viewer sees for these conversations (a direct one is named after the peer)."""
+    conversations = (
+        await session.scalars(select(Conversation).where(Conversation.id.in_(set(conversation_ids))))
+    ).all()
+    peers = await _direct_peers(
+        session, viewer, [c for c in conversations if c.kind == ConversationKind.DIRECT]
+    )
+    return {c.id: _title(c, peers.get(c.id)) for c in conversations}
+
+
 def _title(conversation: Conversation, peer: Membership | None) -> str:
     if peer is not None:
         return peer.name
@@ -435,7 +446,7 @@ def _title(conversation: Conversation, peer: Membership | None) -> str:
 
 
 async def _direct_peers(
-    session: AsyncSession, viewer: Viewer, conversations: Sequence[Conversation]
+    session: AsyncSession, viewer: Actor, conversations: Sequence[Conversation]
 ) -> dict[str, Membership]:
     if not conversations:
         return {}
@@ -554,7 +565,7 @@ async def _mark_read_up_to(
 
 
 async def remove_member(
-    session: AsyncSession, context: AppContext, viewer: Viewer, conversation_id: str, membership_id: str
+    session: AsyncSession, context: AppContext, viewer: Actor, conversation_id: str, membership_id: str
 ) -> None:
     """A manager removes someone (never the owner); anyone may remove themself (leave)."""
     seat = await seat_of(session, viewer, conversation_id)
@@ -591,7 +602,7 @@ async def remove_member(
 async def set_rank(
     session: AsyncSession,
     context: AppContext,
-    viewer: Viewer,
+    viewer: Actor,
     conversation_id: str,
     membership_id: str,
     rank: MemberRank,
@@ -630,7 +641,7 @@ async def set_rank(
 async def mute_member(
     session: AsyncSession,
     context: AppContext,
-    viewer: Viewer,
+    viewer: Actor,
     conversation_id: str,
     membership_id: str,
     minutes: int,
@@ -673,7 +684,7 @@ OWNER_ONLY_SETTINGS = {"only_owner_manages", "max_members"}
 
 
 async def update_settings(
-    session: AsyncSession, context: AppContext, viewer: Viewer, conversation_id: str, changes: dict[str, Any]
+    session: AsyncSession, context: AppContext, viewer: Actor, conversation_id: str, changes: dict[str, Any]
 ) -> Conversation:
     seat = await seat_of(session, viewer, conversation_id)
     _require_manager(seat)
@@ -695,7 +706,7 @@ async def update_settings(
 
 
 async def set_announcement(
-    session: AsyncSession, context: AppContext, viewer: Viewer, conversation_id: str, text: str
+    session: AsyncSession, context: AppContext, viewer: Actor, conversation_id: str, text: str
 ) -> Conversation:
     from zhengtong.im.content import org_cipher, seal_text
 
@@ -715,7 +726,7 @@ async def set_announcement(
 async def set_personal_flags(
     session: AsyncSession,
     context: AppContext,
-    viewer: Viewer,
+    viewer: Actor,
     conversation_id: str,
     *,
     do_not_disturb: bool | None,
@@ -732,7 +743,7 @@ async def set_personal_flags(
     return seat.member
 
 
-async def disband(session: AsyncSession, context: AppContext, viewer: Viewer, conversation_id: str) -> None:
+async def disband(session: AsyncSession, context: AppContext, viewer: Actor, conversation_id: str) -> None:
     seat = await seat_of(session, viewer, conversation_id)
     _require_owner(seat)
     await _disband(session, context, seat.conversation)

@@ -18,7 +18,7 @@ from zhengtong.core.context import AppContext
 from zhengtong.core.crypto import FieldCipher
 from zhengtong.core.errors import AppError
 from zhengtong.core.ids import new_id
-from zhengtong.directory.visibility import Viewer
+from zhengtong.directory.visibility import Actor
 from zhengtong.im import content as sealing
 from zhengtong.im import errors
 from zhengtong.im.models import ChatFile
@@ -124,7 +124,7 @@ async def _put_sealed(context: AppContext, cipher: FieldCipher, key: str, data: 
 async def upload(
     session: AsyncSession,
     context: AppContext,
-    viewer: Viewer,
+    viewer: Actor,
     conversation_id: str,
     *,
     kind: str,
@@ -173,7 +173,7 @@ class Download:
 
 
 async def download(
-    session: AsyncSession, context: AppContext, viewer: Viewer, file_id: str, *, thumbnail: bool
+    session: AsyncSession, context: AppContext, viewer: Actor, file_id: str, *, thumbnail: bool
 ) -> Download:
     chat_file = await session.get(ChatFile, file_id)
     if chat_file is None or chat_file.org_id != viewer.org_id or chat_file.erased_at is not None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zhengtong.core.clock import utcnow
 from zhengtong.core.context import AppContext
 from zhengtong.core.errors import AppError
-from zhengtong.directory.visibility import Viewer
+from zhengtong.directory.visibility import Actor
 from zhengtong.im import errors
 from zhengtong.im.conversations import SYNCED_KINDS, seat_members
 from zhengtong.im.models import (
@@ -39,7 +39,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def search_groups(session: AsyncSession, viewer: Viewer, query: str) -> list[Conversation]:
+async def search_groups(session: AsyncSession, viewer: Actor, query: str) -> list[Conversation]:
     """Searchable groups of the viewer's organisation whose name contains `query`."""
     rows = await session.execute(
         select(Conversation)
@@ -115,7 +115,7 @@ async def request_for(
 
 
 async def ask_to_join(
-    session: AsyncSession, context: AppContext, viewer: Viewer, conversation_id: str
+    session: AsyncSession, context: AppContext, viewer: Actor, conversation_id: str
 ) -> Literal["joined", "requested"]:
     """Joins a searchable group at once, or asks when it needs approval: "joined" or "requested"."""
     conversation = await session.get(Conversation, conversation_id)
@@ -145,7 +145,7 @@ class PendingRequest:
 
 
 async def pending_requests(
-    session: AsyncSession, viewer: Viewer, conversation_id: str
+    session: AsyncSession, viewer: Actor, conversation_id: str
 ) -> list[PendingRequest]:
     seat = await seat_of(session, viewer, conversation_id)
     if not seat.manages:
@@ -172,7 +172,7 @@ async def pending_requests(
 
 
 async def decide(
-    session: AsyncSession, context: AppContext, viewer: Viewer, request_id: str, *, approve: bool
+    session: AsyncSession, context: AppContext, viewer: Actor, request_id: str, *, approve: bool
 ) -> GroupJoinRequest:
     request = await session.get(GroupJoinRequest, request_id)
     if request is None or request.org_id != viewer.org_id or request.state != JoinRequestState.PENDING:

@@ -25,7 +25,7 @@ from zhengtong.core.context import AppContext
 from zhengtong.core.crypto import FieldCipher
 from zhengtong.core.errors import AppError
 from zhengtong.core.ids import new_id
-from zhengtong.directory.visibility import Viewer
+from zhengtong.directory.visibility import Actor
 from zhengtong.im import content as sealing
 from zhengtong.im import errors, events, files
 from zhengtong.im.models import (
@@ -338,7 +338,7 @@ async def _existing_send(session: AsyncSession, sender_id: str, client_msg_id: s
 
 
 async def _content_of(
-    session: AsyncSession, viewer: Viewer, conversation_id: str, body: MessageIn, policy: ChatPolicy
+    session: AsyncSession, viewer: Actor, conversation_id: str, body: MessageIn, policy: ChatPolicy
 ) -> dict[str, Any]:
     text = body.text.strip()
     if len(text) > policy.max_text_chars:
@@ -359,7 +359,7 @@ async def _content_of(
 
 
 async def send(
-    session: AsyncSession, context: AppContext, viewer: Viewer, conversation_id: str, body: MessageIn
+    session: AsyncSession, context: AppContext, viewer: Actor, conversation_id: str, body: MessageIn
 ) -> MessageRead:
     seat = await seat_of(session, viewer, conversation_id)
     organization = await _organization(session, viewer.org_id)
@@ -499,7 +499,7 @@ async def _visible_message(session: AsyncSession, seat: Seat, message_id: str) -
 async def history(
     session: AsyncSession,
     context: AppContext,
-    viewer: Viewer,
+    viewer: Actor,
     conversation_id: str,
     *,
     before_seq: int | None,
@@ -560,7 +560,7 @@ async def _page(
 async def latest_messages(
     session: AsyncSession,
     context: AppContext,
-    viewer: Viewer,
+    viewer: Actor,
     seats: Sequence[tuple[Conversation, ConversationMember]],
 ) -> dict[str, MessageRead]:
     """The last message of each conversation, for the conversation list's previews, where the
@@ -583,7 +583,7 @@ async def latest_messages(
 
 
 async def mark_read(
-    session: AsyncSession, context: AppContext, viewer: Viewer, conversation_id: str, seq: int
+    session: AsyncSession, context: AppContext, viewer: Actor, conversation_id: str, seq: int
 ) -> ConversationMember:
     """Moves the viewer's watermark forward (never back) to `seq`, capped at the latest message."""
     seat = await seat_of(session, viewer, conversation_id)
@@ -607,7 +607,7 @@ async def mark_read(
 
 
 async def read_list(
-    session: AsyncSession, context: AppContext, viewer: Viewer, message_id: str
+    session: AsyncSession, context: AppContext, viewer: Actor, message_id: str
 ) -> ReadListRead:
     """Who has read one of the viewer's messages and who has not (members present when it was sent)."""
     message = await session.get(Message, message_id)
@@ -646,7 +646,7 @@ async def read_list(
 
 
 async def _own_seat_and_message(
-    session: AsyncSession, viewer: Viewer, message_id: str
+    session: AsyncSession, viewer: Actor, message_id: str
 ) -> tuple[Seat, Message]:
     message = await session.get(Message, message_id)
     if message is None or message.org_id != viewer.org_id:
@@ -658,14 +658,14 @@ async def _own_seat_and_message(
 
 
 async def _render_one(
-    session: AsyncSession, context: AppContext, viewer: Viewer, message: Message
+    session: AsyncSession, context: AppContext, viewer: Actor, message: Message
 ) -> MessageRead:
     organization = await _organization(session, viewer.org_id)
     renderer = await renderer_for(session, context, organization, [message], viewer_membership_id=None)
     return renderer.render(message)
 
 
-async def recall(session: AsyncSession, context: AppContext, viewer: Viewer, message_id: str) -> MessageRead:
+async def recall(session: AsyncSession, context: AppContext, viewer: Actor, message_id: str) -> MessageRead:
     """Own messages within the organisation's window; group owners and admins any message. The
     content, its index words and its attachment are erased; the row stays as a marker."""
     seat, message = await _own_seat_and_message(session, viewer, message_id)
@@ -705,7 +705,7 @@ async def erase_content(session: AsyncSession, context: AppContext, message: Mes
 
 
 async def set_pinned(
-    session: AsyncSession, context: AppContext, viewer: Viewer, message_id: str, pinned: bool
+    session: AsyncSession, context: AppContext, viewer: Actor, message_id: str, pinned: bool
 ) -> MessageRead:
     seat, message = await _own_seat_and_message(session, viewer, message_id)
     if seat.conversation.kind != "direct" and seat.member.rank == MemberRank.MEMBER:
@@ -719,7 +719,7 @@ async def set_pinned(
 
 
 async def toggle_reaction(
-    session: AsyncSession, context: AppContext, viewer: Viewer, message_id: str, emoji: str
+    session: AsyncSession, context: AppContext, viewer: Actor, message_id: str, emoji: str
 ) -> MessageRead:
     _seat, message = await _own_seat_and_message(session, viewer, message_id)
     if message.recalled_at is not None:
@@ -737,7 +737,7 @@ async def toggle_reaction(
 
 
 async def pinned_messages(
-    session: AsyncSession, context: AppContext, viewer: Viewer, conversation_id: str
+    session: AsyncSession, context: AppContext, viewer: Actor, conversation_id: str
 ) -> list[MessageRead]:
     seat = await seat_of(session, viewer, conversation_id)
     rows = list(
@@ -764,7 +764,7 @@ async def pinned_messages(
 async def forward(
     session: AsyncSession,
     context: AppContext,
-    viewer: Viewer,
+    viewer: Actor,
     message_ids: Sequence[str],
     target_ids: Sequence[str],
     *,

@@ -163,7 +163,12 @@ class MessageSearchToken(Base):
     审批" without holding the word. The key derives from the organisation's data key."""
 
     __tablename__ = "im_message_tokens"
-    __table_args__ = (Index("ix_im_message_tokens_lookup", "org_id", "token_hash", "conversation_id", "seq"),)
+    __table_args__ = (
+        # A word's messages in one conversation, by seq; and across conversations from the
+        # newest (message ids sort by time), where a search walks back and stops after a page.
+        Index("ix_im_message_tokens_lookup", "org_id", "token_hash", "conversation_id", "seq"),
+        Index("ix_im_message_tokens_recent", "org_id", "token_hash", "message_id"),
+    )
 
     message_id: Mapped[str] = mapped_column(
         ForeignKey("im_messages.id", ondelete="CASCADE"), primary_key=True, info=NOT_PERSONAL

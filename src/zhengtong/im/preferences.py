@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
 from zhengtong.core.errors import REQUEST_INVALID, AppError
-from zhengtong.directory.visibility import Viewer
+from zhengtong.directory.visibility import Actor
 from zhengtong.im.models import ChatPreference, ConversationMember
 from zhengtong.im.policy import ChatPolicy
 from zhengtong.org.models import Organization
 
 
-async def preferences_of(session: AsyncSession, viewer: Viewer) -> ChatPreference:
+async def preferences_of(session: AsyncSession, viewer: Actor) -> ChatPreference:
     found = (
         await session.execute(
             select(ChatPreference).where(ChatPreference.membership_id == viewer.membership_id)
@@ -34,9 +34,7 @@ async def preferences_of(session: AsyncSession, viewer: Viewer) -> ChatPreferenc
     return found
 
 
-async def update_preferences(
-    session: AsyncSession, viewer: Viewer, changes: dict[str, Any]
-) -> ChatPreference:
+async def update_preferences(session: AsyncSession, viewer: Actor, changes: dict[str, Any]) -> ChatPreference:
     if "timezone" in changes:
         try:
             ZoneInfo(changes["timezone"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from zhengtong.core.caller import Caller
 from zhengtong.core.context import AppContext
 from zhengtong.core.errors import AppError
-from zhengtong.directory.visibility import viewer_for
+from zhengtong.directory.visibility import actor_for
 from zhengtong.im.events import direct_peers, member_accounts
 from zhengtong.im.seats import seat_of
 
@@ -21,7 +21,7 @@ async def typing(context: AppContext, caller: Caller, conversation_id: str) -> N
         return
     async with context.db.transaction() as session:
         try:
-            viewer = await viewer_for(session, caller)
+            viewer = await actor_for(session, caller)
             seat = await seat_of(session, viewer, conversation_id)
         except AppError:
             return

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.errors import AppError
-from zhengtong.directory.visibility import Viewer
+from zhengtong.directory.visibility import Actor
 from zhengtong.im import errors
 from zhengtong.im.models import Conversation, ConversationMember, MemberRank
 
@@ -27,7 +27,7 @@ class Seat:
         return self.member.rank in (MemberRank.OWNER, MemberRank.ADMIN)
 
 
-async def seat_of(session: AsyncSession, viewer: Viewer, conversation_id: str) -> Seat:
+async def seat_of(session: AsyncSession, viewer: Actor, conversation_id: str) -> Seat:
     """The viewer's seat in a conversation of their organisation; one error for "no such
     conversation" and "not in it", so ids cannot be probed."""
     row = (

@@ -32,10 +32,25 @@ SYSTEM_FUNCTIONS = ("members", "departments", "roles", "import_export")
 SECURITY_FUNCTIONS = ("visibility", "admins", "scim")
 
 
+_CURRENT_MEMBERSHIP = "zhengtong.current_membership"
+
+
+def remember_current_membership(session: AsyncSession, membership: Membership) -> None:
+    """Authentication loads the caller's membership; keeping it in the unit of work saves the
+    handler a second query for it (the session's identity map alone holds objects weakly)."""
+    session.info[_CURRENT_MEMBERSHIP] = membership
+
+
 async def current_membership(session: AsyncSession, caller: Caller) -> Membership:
     """The caller's membership in their current organisation."""
     if caller.org_id is None:
         raise AppError(errors.NO_CURRENT_ORG)
+    known = session.info.get(_CURRENT_MEMBERSHIP)
+    if isinstance(known, Membership) and (known.org_id, known.account_id) == (
+        caller.org_id,
+        caller.account_id,
+    ):
+        return known
     result = await session.execute(
         select(Membership).where(
             Membership.org_id == caller.org_id, Membership.account_id == caller.account_id

@@ -394,13 +394,14 @@ class RedisEventLog:
             await subscription.close()
             # Without a subscription the connections would wait for nothing: they are ended,
             # and their clients reconnect (which subscribes again) and resume.
-            for listeners in list(self._listeners.by_account.values()):
-                for listener in list(listeners):
-                    listener.close()
+            self._listeners.close_all()
 
     def _fan_out(self, message: dict[str, Any]) -> None:
         if message.get("wake"):
             self._wake_all()
+            return
+        if message.get("reconnect"):
+            self._listeners.close_all()
             return
         event: dict[str, Any] = message.get("event") or {}
         epoch = str(message.get("epoch", ""))
@@ -434,6 +435,13 @@ class RedisEventLog:
 
     def is_connected(self, account_id: str) -> bool:
         return self._listeners.connected(account_id)
+
+    async def reconnect_all(self) -> None:
+        # Through the fanout channel, so that every process ends its own connections.
+        try:
+            await self._redis.publish(self._fanout, orjson.dumps({"reconnect": True}))
+        except _HOLD_ERRORS as error:  # the sockets are ended anyway when the subscription breaks
+            log.warning("event log: could not ask for reconnects (%s)", error)
 
     async def close(self) -> None:
         for task in (self._dispatcher, self._flusher):

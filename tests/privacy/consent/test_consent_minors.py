@@ -19,6 +19,7 @@ from zhengtong.org.models import Membership
 from zhengtong.platform.audit import AuditEntry
 from zhengtong.privacy.consent.minors import is_under_14, today_in_china
 from zhengtong.privacy.consent.models import GuardianConsent, MinorRecord
+from zhengtong.privacy.scan.scanner import scan
 
 GUARDIAN = {
     "guardian_name": "刘监护",
@@ -98,17 +99,24 @@ async def test_a_minor_cannot_log_in_until_a_guardian_consents(
     assert await _status_of(world, membership_id) == "active"
 
 
-async def test_withdrawn_guardian_consent_refuses_the_next_login_and_ends_work_in_the_organisation(
-    context: AppContext, world: World
-) -> None:
-    # given: a consented minor, logged in
+async def _consented_minor(world: World) -> str:
+    """A member recorded as 13 years old, with their guardian's consent."""
     membership_id = await world.member("小明")
     admin = await world.admin()
     await _record_birth_date(admin, membership_id, _thirteen_years_old())
     await admin.post(
         f"{API}/privacy/members/{membership_id}/guardian-consents", json=GUARDIAN, headers=csrf_headers(admin)
     )
+    return membership_id
+
+
+async def test_withdrawn_guardian_consent_refuses_the_next_login_and_ends_work_in_the_organisation(
+    context: AppContext, world: World
+) -> None:
+    # given: a consented minor, logged in
+    membership_id = await _consented_minor(world)
     minor = await world.client_of("小明")
+    admin = await world.admin()
 
     # when
     withdrawn = await admin.delete(
@@ -242,6 +250,26 @@ async def test_the_birth_date_and_the_guardian_are_encrypted_and_never_audited(
     assert all(
         "刘监护" not in repr(entry.detail) and "1391111" not in repr(entry.detail) for entry in audited
     )
+
+
+async def test_the_privacy_scan_opens_the_minor_fields_and_finds_the_guardian(
+    context: AppContext, world: World
+) -> None:
+    # given
+    await _consented_minor(world)
+
+    # when
+    report = await scan(context, ["刘监护", "13911112222"])
+
+    # then: found inside the sealed columns, and nothing was left unopened
+    decrypted = {
+        hit.location.split(" row ")[0] for hit in report.hits if hit.location.endswith("(decrypted)")
+    }
+    assert decrypted == {
+        "guardian_consents.guardian_name_encrypted",
+        "guardian_consents.guardian_contact_encrypted",
+    }
+    assert report.unopened == []
 
 
 def test_under_14_counts_birthdays_including_29_february() -> None:

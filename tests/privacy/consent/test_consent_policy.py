@@ -23,9 +23,10 @@ from helpers import csrf_headers, login
 from zhengtong.cli import main
 from zhengtong.core.config import Settings
 from zhengtong.core.context import AppContext, build_context
+from zhengtong.core.errors import AppError
 from zhengtong.identity.models import AuthSession
 from zhengtong.platform.audit import AuditEntry
-from zhengtong.privacy.consent import policy
+from zhengtong.privacy.consent import gate, policy
 from zhengtong.privacy.consent.models import PolicyAcknowledgement, PolicyVersion
 
 
@@ -246,6 +247,34 @@ async def test_acknowledging_an_unknown_version_is_refused(world: World, context
     assert await count(context, PolicyAcknowledgement) == 0
 
 
+async def test_another_process_blocks_once_its_remembered_latest_version_expires(
+    context: AppContext, make_client: MakeClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a second server process on the same database, which has let the admin through
+    other = build_context(context.settings)
+    account_id = world.admin_account_id
+    admin = await world.admin()  # logged in before the new version (a first login accepts it)
+    try:
+        async with other.db.transaction() as session:
+            await gate.require_policy_acknowledged(session, other, account_id)
+
+        # when: a major version is published through the first process
+        operator = await operator_client(context, make_client)
+        version = await publish(operator, "major")
+
+        # then: this process blocks at once; the other one within LATEST_MAJOR_SECONDS
+        assert (await admin.get(f"{API}/me/sessions")).status_code == 428
+        async with other.db.transaction() as session:
+            await gate.require_policy_acknowledged(session, other, account_id)  # still remembered
+        monkeypatch.setattr(gate, "LATEST_MAJOR_SECONDS", 0.0)
+        async with other.db.transaction() as session:
+            with pytest.raises(AppError) as refused:
+                await gate.require_policy_acknowledged(session, other, account_id)
+        assert refused.value.detail == {"version": version}
+    finally:
+        await other.close()
+
+
 # The WebSocket -------------------------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -267,14 +296,21 @@ async def live_url(app: Any) -> AsyncIterator[str]:
     await task
 
 
+async def _member_with_socket_headers(
+    world: World, live_url: str
+) -> tuple[httpx.AsyncClient, dict[str, str]]:
+    """A logged-in member, and the headers a browser of theirs opens the WebSocket with."""
+    await world.member("李科员")
+    member = await world.client_of("李科员")
+    token = str(member.cookies.get("zt_session"))
+    return member, {"Cookie": f"zt_session={token}", "Origin": f"http://{live_url}"}
+
+
 async def test_the_websocket_is_refused_until_the_major_version_is_acknowledged(
     context: AppContext, make_client: MakeClient, world: World, live_url: str
 ) -> None:
     # given
-    await world.member("李科员")
-    member = await world.client_of("李科员")
-    token = str(member.cookies.get("zt_session"))
-    headers = {"Cookie": f"zt_session={token}", "Origin": f"http://{live_url}"}
+    member, headers = await _member_with_socket_headers(world, live_url)
     operator = await operator_client(context, make_client)
     version = await publish(operator, "major")
 
@@ -289,6 +325,51 @@ async def test_the_websocket_is_refused_until_the_major_version_is_acknowledged(
     )
     async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as socket_:
         assert json.loads(await socket_.recv())["type"] == "hello"
+
+
+async def test_a_major_version_ends_open_sockets_and_only_the_acknowledged_come_back(
+    context: AppContext, make_client: MakeClient, world: World, live_url: str
+) -> None:
+    # given: a member's socket, opened under the current policy
+    member, headers = await _member_with_socket_headers(world, live_url)
+    operator = await operator_client(context, make_client)
+    async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as socket_:
+        assert json.loads(await socket_.recv())["type"] == "hello"
+
+        # when: the operator publishes a major version
+        version = await publish(operator, "major")
+
+        # then: the socket is ended with "try again later"
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket_.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+
+    # and coming back is refused until the member acknowledges
+    with pytest.raises(websockets.exceptions.WebSocketException):
+        async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as refused:
+            await refused.recv()
+    await member.post(
+        f"{API}/privacy/policy/acknowledge", json={"version": version}, headers=csrf_headers(member)
+    )
+    async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as again:
+        assert json.loads(await again.recv())["type"] == "hello"
+
+
+async def test_a_minor_version_leaves_open_sockets_alone(
+    context: AppContext, make_client: MakeClient, world: World, live_url: str
+) -> None:
+    # given
+    _member, headers = await _member_with_socket_headers(world, live_url)
+    operator = await operator_client(context, make_client)
+    async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as socket_:
+        assert json.loads(await socket_.recv())["type"] == "hello"
+
+        # when
+        await publish(operator, "minor")
+
+        # then: still open and answering
+        await socket_.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(socket_.recv(), 5))["type"] == "pong"
 
 
 # The command line ----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 // and the highest sequence number seen, and resumes from them after any disconnect, so that nothing
 // is missed; when the server answers "resync" the owner refetches its state over the REST API.
 
+import { recheckPolicyGate } from "../privacy/consent/PolicyGate";
+
 export type ConnectionStatus = "connecting" | "open" | "closed";
 
 export interface StreamEvent {
@@ -20,6 +22,7 @@ export interface RealtimeHandlers {
 }
 
 const PING_MS = 25_000;
+const POLICY_VIOLATION = 1008; // the server refused the socket (not logged in, or the policy gate)
 const MAX_BACKOFF_MS = 30_000;
 
 export class RealtimeConnection {
@@ -90,9 +93,10 @@ export class RealtimeConnection {
     }
     this.socket = socket;
     socket.onmessage = (message) => this.receive(message.data);
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (event.code === POLICY_VIOLATION) recheckPolicyGate(); // refused: perhaps a new policy to accept
       window.clearInterval(this.pingTimer);
       this.handlers.onStatus("closed");
       this.scheduleReconnect();

@@ -60,6 +60,20 @@ def _aad(field: str, membership_id: str) -> bytes:
     return f"privacy-minor:{field}:{membership_id}".encode()
 
 
+# The sealed columns and the field each is bound to, for the privacy scan (which opens them).
+SEALED_COLUMNS = {
+    "minor_records.birth_date_encrypted": "birth_date",
+    "guardian_consents.guardian_name_encrypted": "guardian_name",
+    "guardian_consents.guardian_contact_encrypted": "guardian_contact",
+    "guardian_consents.evidence_note_encrypted": "evidence_note",
+}
+
+
+def sealed_column_aad(column: str, membership_id: str) -> bytes:
+    """The AAD a value of one of `SEALED_COLUMNS` was sealed with (rows name their member)."""
+    return _aad(SEALED_COLUMNS[column], membership_id)
+
+
 async def _minor_record(session: AsyncSession, membership_id: str) -> MinorRecord | None:
     result = await session.execute(select(MinorRecord).where(MinorRecord.membership_id == membership_id))
     return result.scalars().first()

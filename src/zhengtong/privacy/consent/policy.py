@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
 from zhengtong.core.context import AppContext
+from zhengtong.core.db import after_commit
 from zhengtong.core.errors import AppError
 from zhengtong.identity.models import Account
 from zhengtong.org.errors import OPERATOR_REQUIRED
@@ -31,6 +32,21 @@ KINDS = (PolicyKind.MINOR, PolicyKind.MAJOR)
 async def latest_version(session: AsyncSession) -> PolicyVersion | None:
     result = await session.execute(select(PolicyVersion).order_by(PolicyVersion.version.desc()).limit(1))
     return result.scalars().first()
+
+
+LATEST_MAJOR_KEY = "privacy.consent.latest_major"  # the gate's cache in AppContext.extras
+
+
+def forget_latest_major(context: AppContext) -> None:
+    """Called when a version is published, so that this process's gate blocks on it at once."""
+    context.extras.pop(LATEST_MAJOR_KEY, None)
+
+
+async def latest_major_version(session: AsyncSession) -> int | None:
+    result = await session.execute(
+        select(func.max(PolicyVersion.version)).where(PolicyVersion.kind == PolicyKind.MAJOR)
+    )
+    return result.scalar_one_or_none()
 
 
 async def current_version(session: AsyncSession) -> PolicyVersion:
@@ -93,6 +109,11 @@ async def publish(
     )
     session.add(version)
     await session.flush()
+    forget_latest_major(context)
+    if kind == PolicyKind.MAJOR:
+        # Open sockets were admitted under the previous version: they reconnect, and the gate at
+        # connect holds back those who have not acknowledged this one.
+        after_commit(session, context.events.reconnect_all)
     if actor_id is not None:
         await acknowledge(session, account_id=actor_id, version=version.version, channel=AckChannel.PUBLISHED)
     await audit.record(

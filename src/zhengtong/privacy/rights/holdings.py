@@ -49,6 +49,7 @@ from zhengtong.identity import service as identity
 from zhengtong.identity.models import Account
 from zhengtong.im import content as sealing
 from zhengtong.org.models import Membership, Organization
+from zhengtong.privacy.consent import minors
 from zhengtong.privacy.subjects import MOBILE_INDEX_COLUMN, SUBJECT_TABLES, SubjectKind, subject_links
 
 Column = KeyedColumnElement[Any]
@@ -213,25 +214,35 @@ def _sealed_text(purpose: str) -> Decryptor:
     return open_text
 
 
-def _minor_field(field: str) -> Decryptor:
-    # privacy.consent.minors binds each value to its field and member the same way.
+def _table_and_column(where: str) -> tuple[str, str]:
+    table, column = where.split(".")
+    return table, column
+
+
+def _minor_field(column: str) -> Decryptor:
     def open_field(opener: Opener, row: RowMapping, value: bytes) -> str:
-        aad = f"privacy-minor:{field}:{row['membership_id']}".encode()
+        aad = minors.sealed_column_aad(column, row["membership_id"])
         return opener.org_cipher(row["org_id"]).decrypt_text(value, aad)
 
     return open_field
 
 
 DECRYPTORS: dict[tuple[str, str], Decryptor] = {
+    **{_table_and_column(column): _minor_field(column) for column in minors.SEALED_COLUMNS},
     ("accounts", "mobile_encrypted"): _own_mobile,
     ("join_requests", "mobile_encrypted"): _own_mobile,
     ("im_messages", "content_sealed"): _message_content,
     ("im_files", "name_sealed"): _sealed_text("im-file"),
     ("im_conversations", "announcement_sealed"): _sealed_text("im-announcement"),
-    ("minor_records", "birth_date_encrypted"): _minor_field("birth_date"),
-    ("guardian_consents", "guardian_name_encrypted"): _minor_field("guardian_name"),
-    ("guardian_consents", "guardian_contact_encrypted"): _minor_field("guardian_contact"),
-    ("guardian_consents", "evidence_note_encrypted"): _minor_field("evidence_note"),
+    ("guardian_consents", "guardian_name_encrypted"): _minor_field(
+        "guardian_consents.guardian_name_encrypted"
+    ),
+    ("guardian_consents", "guardian_contact_encrypted"): _minor_field(
+        "guardian_consents.guardian_contact_encrypted"
+    ),
+    ("guardian_consents", "evidence_note_encrypted"): _minor_field(
+        "guardian_consents.evidence_note_encrypted"
+    ),
 }
 WITHHELD: frozenset[tuple[str, str]] = frozenset(
     {("accounts", "password_hash"), ("accounts", "totp_secret_encrypted")}

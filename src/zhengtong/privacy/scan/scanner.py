@@ -39,6 +39,7 @@ from zhengtong.core.context import AppContext
 from zhengtong.core.crypto import CryptoError, FieldCipher, Keyring
 from zhengtong.core.errors import AppError
 from zhengtong.core.inventory import DataClass, declaration_of
+from zhengtong.privacy.consent import minors
 from zhengtong.privacy.scan.errors import NEEDLE_TOO_SHORT
 
 PLACES = ("column", "file", "search_index", "log", "cache")
@@ -192,7 +193,12 @@ class _Opener:
             ciphers.append(("org", org_cipher))
         return ciphers
 
-    def open_column(self, where: str, value: bytes, row_id: str, org_id: str | None) -> bytes | None:
+    def open_column(
+        self, where: str, value: bytes, row_id: str, org_id: str | None, bound_to: bytes | None = None
+    ) -> bytes | None:
+        """`bound_to`: the AAD when the column binds its values to something else than the row's id."""
+        if bound_to is not None:
+            return self._open_with(org_id, value, bound_to)
         recipes = [(kind, prefix) for kind, _ in self._ciphers(org_id) for prefix in ["", *_AAD_PREFIXES]]
         remembered = self._recipes.get(where)
         if remembered in recipes:
@@ -207,6 +213,12 @@ class _Opener:
                 continue
             self._recipes[where] = (kind, prefix)
             return opened
+        return None
+
+    def _open_with(self, org_id: str | None, value: bytes, aad: bytes) -> bytes | None:
+        for _kind, cipher in self._ciphers(org_id):
+            with contextlib.suppress(CryptoError):
+                return cipher.decrypt(value, aad)
         return None
 
     def open_file(self, key: str, data: bytes) -> bytes | None:
@@ -341,7 +353,12 @@ class _Scan:
                     # letters) short initials such as "hdr" turn up by chance.
                     column_place = place if _holds_personal_data(column) else "column"
                     if isinstance(value, bytes | memoryview):
-                        self._bytes(bytes(value), column, where, location, row_id, org_id, column_place)
+                        bound_to = None
+                        if where in minors.SEALED_COLUMNS:  # bound to a field and a member
+                            bound_to = minors.sealed_column_aad(where, str(values["membership_id"]))
+                        self._bytes(
+                            bytes(value), column, where, location, row_id, org_id, column_place, bound_to
+                        )
                         continue
                     text = _value_text(value)
                     if text:
@@ -358,6 +375,7 @@ class _Scan:
         row_id: str,
         org_id: str | None,
         place: str,
+        bound_to: bytes | None = None,
     ) -> None:
         self.check_hash(value, place, location)
         if where in _KEY_COLUMNS:
@@ -366,7 +384,7 @@ class _Scan:
         if fixed_length or not _looks_sealed(value):  # a keyed hash, or bytes in the clear
             self.check_text(_decode(value), place, location)
             return
-        opened = self.opener.open_column(where, value, row_id, org_id)
+        opened = self.opener.open_column(where, value, row_id, org_id, bound_to)
         if opened is None:
             reason = "organisation key destroyed" if self.opener.key_destroyed(org_id) else "no key opens it"
             self.report.unopened.append(f"{location} ({reason})")

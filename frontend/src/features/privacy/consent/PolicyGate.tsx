@@ -22,11 +22,17 @@ const gateWatch: Middleware = {
   async onResponse({ response }) {
     if (response.status !== 428 || gateListeners.size === 0) return undefined;
     const body = (await response.clone().json().catch(() => null)) as { code?: string } | null;
-    if (body?.code === GATE_CODE) gateListeners.forEach((listener) => listener());
+    if (body?.code === GATE_CODE) recheckPolicyGate();
     return undefined;
   },
 };
 api.use(gateWatch);
+
+/** Makes the gate check again: called when the server refuses the chat socket (a major version
+ *  published while the app was open ends every socket, and only the acknowledged come back). */
+export function recheckPolicyGate(): void {
+  gateListeners.forEach((listener) => listener());
+}
 
 /** Holds the logged-in app behind the privacy policy: a major version newer than the last one
  *  the person accepted is shown as a pop-up that only accepting (or logging out) closes; a newer

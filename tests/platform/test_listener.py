@@ -1,0 +1,66 @@
+"""A listener hands a connection its deliveries in order, waits without spinning, and ends the
+connection (None) when it falls too far behind or is closed — after what was already waiting."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from zhengtong.platform import eventlog
+from zhengtong.platform.eventlog import Delivery, Listener
+
+
+def _delivery(seq: int) -> Delivery:
+    return Delivery(seq, {"type": "note", "n": seq}, "epoch")
+
+
+async def test_deliveries_come_out_in_order_and_a_reader_waits_for_the_next() -> None:
+    # given
+    listener = Listener("alice")
+    listener.put(_delivery(1))
+    listener.put(_delivery(2))
+
+    # when
+    first, second = await listener.get(), await listener.get()
+    waiting = asyncio.create_task(listener.get())
+    await asyncio.sleep(0.01)
+    blocked = not waiting.done()
+    listener.put(_delivery(3))
+    third = await asyncio.wait_for(waiting, 1)
+
+    # then
+    assert [d.seq for d in (first, second, third) if d] == [1, 2, 3]
+    assert blocked and listener.waiting() == 0
+
+
+async def test_a_listener_that_falls_behind_ends_its_connection_after_what_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given
+    monkeypatch.setattr(eventlog, "LISTENER_QUEUE_LIMIT", 2)
+    listener = Listener("alice")
+
+    # when
+    for seq in range(1, 6):
+        listener.put(_delivery(seq))
+    received = [await listener.get() for _ in range(3)]
+
+    # then: two deliveries, then the end; nothing is taken after that
+    assert [d.seq if d else None for d in received] == [1, 2, None]
+    assert listener.overflowed and listener.waiting() == 0
+
+
+async def test_closing_wakes_a_waiting_reader_with_the_end() -> None:
+    # given
+    listener = Listener("alice")
+    waiting = asyncio.create_task(listener.get())
+    await asyncio.sleep(0.01)
+
+    # when
+    listener.close()
+    listener.close()  # twice: still one end
+
+    # then
+    assert await asyncio.wait_for(waiting, 1) is None
+    assert listener.waiting() == 0
