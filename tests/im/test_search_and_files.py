@@ -10,7 +10,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from helpers import csrf_headers
+from zhengtong.core.clock import clock
 from zhengtong.core.context import AppContext
+from zhengtong.im.files import remove_unsent_uploads
+from zhengtong.im.jobs import UNSENT_UPLOADS_KEPT
 from zhengtong.im.models import ChatFile, Message, MessageSearchToken
 
 
@@ -191,3 +194,49 @@ async def test_reply_reactions_and_pins(context: AppContext, make_client: Any) -
     assert (await owner.put(f"/im/messages/{answer['id']}/pin")).json()["pinned"] is True
     pins = (await member.get(f"/im/conversations/{group_id}/pins")).json()
     assert [m["text"] for m in pins] == ["下午三点"]
+
+
+async def _upload(http: Any, conversation_id: str, name: str) -> dict[str, Any]:
+    uploaded = await http.post(
+        f"/api/v1/im/conversations/{conversation_id}/files/upload",
+        files={"file": (name, _png(64, 48), "image/png")},
+        data={"kind": "image"},
+        headers=csrf_headers(http),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    body: dict[str, Any] = uploaded.json()
+    return body
+
+
+async def test_an_upload_no_message_carried_is_removed_after_a_day(
+    context: AppContext, make_client: Any
+) -> None:
+    # given: one upload sent, another forwarded, and one left behind in the composer
+    one = await person(context, make_client, "甲")
+    two = await person(context, make_client, "乙")
+    conversation_id = await open_direct(one, two)
+    sent = await _upload(one.http, conversation_id, "已发送.png")
+    message = await one.send(conversation_id, "", kind="image", file_id=sent["id"])
+    other = await open_direct(one, await person(context, make_client, "丙"))
+    forwarded = await one.post(
+        "/im/forward", {"message_ids": [message["id"]], "target_conversation_ids": [other]}
+    )
+    copy_id = forwarded.json()[0]["attachment"]["id"]
+    unsent = await _upload(one.http, conversation_id, "未发送.png")
+    async with context.db.transaction() as session:
+        left_behind = await session.get(ChatFile, unsent["id"])
+        assert left_behind is not None
+        keys = (left_behind.storage_key, left_behind.thumbnail_key)
+
+    # when: the sweep runs within the day, and after it
+    early = await remove_unsent_uploads(context, older_than=UNSENT_UPLOADS_KEPT)
+    clock.advance(UNSENT_UPLOADS_KEPT.total_seconds() + 60)
+    late = await remove_unsent_uploads(context, older_than=UNSENT_UPLOADS_KEPT)
+
+    # then: only the upload no message carried is gone, bytes and row
+    assert (early, late) == (0, 1)
+    async with context.db.transaction() as session:
+        remaining = set((await session.scalars(select(ChatFile.id))).all())
+    assert remaining == {sent["id"], copy_id}
+    assert not any([await context.storage.exists(key) for key in keys if key])
+    assert (await two.http.get(f"/api/v1/im/files/{sent['id']}")).status_code == 200

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
@@ -235,6 +237,30 @@ async def copy_file(session: AsyncSession, context: AppContext, file_id: str, co
             thumbnail_key=thumbnail_key,
             width=source.width,
             height=source.height,
+            attached_at=utcnow(),  # made for the forwarded message that carries it
         )
     )
     return copy_id
+
+
+async def remove_unsent_uploads(context: AppContext, *, older_than: timedelta, batch: int = 500) -> int:
+    """Uploads that no message carried within `older_than` (the composer was closed, the send
+    failed for good): their bytes and rows go, since nothing shows them to anyone. Returns how many."""
+    removed = 0
+    while True:
+        async with context.db.transaction() as session:
+            unsent = (
+                await session.scalars(
+                    select(ChatFile)
+                    .where(ChatFile.attached_at.is_(None), ChatFile.created_at < utcnow() - older_than)
+                    .limit(batch)
+                )
+            ).all()
+            for chat_file in unsent:
+                for key in (chat_file.storage_key, chat_file.thumbnail_key):
+                    if key is not None and chat_file.erased_at is None:
+                        await context.storage.delete(key)
+                await session.delete(chat_file)
+        removed += len(unsent)
+        if len(unsent) < batch:
+            return removed

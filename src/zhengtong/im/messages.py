@@ -355,6 +355,7 @@ async def _content_of(
         or chat_file.erased_at is not None
     ):
         raise AppError(errors.FILE_NOT_FOUND)
+    chat_file.attached_at = chat_file.attached_at or utcnow()
     return {"text": text, "file_id": chat_file.id}
 
 

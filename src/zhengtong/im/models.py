@@ -229,6 +229,8 @@ class ChatFile(IdMixin, CreatedAtMixin, Base):
     width: Mapped[int | None] = mapped_column(Integer, info=NOT_PERSONAL)
     height: Mapped[int | None] = mapped_column(Integer, info=NOT_PERSONAL)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
+    # When a message first carried it; an upload never sent is removed by the sweep (im.jobs).
+    attached_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
 
 
 class JoinRequestState(StrEnum):
