@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from helpers import serve_in_process
 from zhengtong.app import create_app
 from zhengtong.core.clock import clock
 from zhengtong.core.config import Settings
@@ -159,3 +160,10 @@ async def make_client(app: Any) -> AsyncIterator[Any]:
     yield _make
     for http in opened:
         await http.aclose()
+
+
+@pytest.fixture
+async def live_url(app: Any) -> AsyncIterator[str]:
+    """The app served by a real uvicorn on a free port, inside the test's event loop."""
+    async with serve_in_process(app) as url:
+        yield url

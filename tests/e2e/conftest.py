@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import time
 import urllib.request
@@ -26,6 +25,8 @@ from typing import Any
 
 import pyotp
 import pytest
+
+from helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -64,12 +65,6 @@ pytest.importorskip("playwright.sync_api")
 
 
 # The server ------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _postgres(statement: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -160,7 +155,7 @@ def demo_server(data_dir: Path) -> Iterator[Server]:
         assert demo.returncode == 0, f"zhengtong demo failed:\n{demo.stdout}\n{demo.stderr}"
         assert ADMIN in demo.stdout and MEMBERS[0] in demo.stdout, demo.stdout
 
-        port = _free_port()
+        port = free_port()
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [ZHENGTONG, "serve", "--host", "127.0.0.1", "--port", str(port)],

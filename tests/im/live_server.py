@@ -28,11 +28,10 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,11 +39,10 @@ from urllib.parse import urlencode
 
 import httpx
 import sqlalchemy as sa
-import uvicorn
 import websockets
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from helpers import Member, create_member, last_code
+from helpers import Member, create_member, free_port, last_code
 from zhengtong.core.config import Settings
 from zhengtong.core.context import AppContext, build_context
 from zhengtong.migrate import upgrade
@@ -80,12 +78,6 @@ def _spawn(command: list[str], log_path: Path, env: dict[str, str] | None = None
     return process
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 PATIENCE = 3
 
 
@@ -100,28 +92,6 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(what() if callable(what) else what)
         await asyncio.sleep(step)
-
-
-# -- an app served by uvicorn inside the test's event loop --------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def serve_in_process(app: Any) -> AsyncIterator[str]:
-    """The app served by a real uvicorn on a free port inside this event loop; yields host:port."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 # -- databases ----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import httpx
 import pytest
 import websockets
 from chat_world import open_direct, person
-from live_server import SHARED_REDIS_URL, TcpProxy, redis_reachable_now, serve_in_process
+from live_server import SHARED_REDIS_URL, TcpProxy, redis_reachable_now
 from redis.asyncio import Redis
 
 from helpers import Member, create_member, login
@@ -33,12 +33,6 @@ from zhengtong.platform.eventlog import Delivery, Listener
 from zhengtong.platform.redis_backends import RedisEventLog
 
 Socket = websockets.ClientConnection
-
-
-@pytest.fixture
-async def live_url(app: Any) -> AsyncIterator[str]:
-    async with serve_in_process(app) as url:
-        yield url
 
 
 async def session_token(context: AppContext, live_url: str, member: Member) -> str:

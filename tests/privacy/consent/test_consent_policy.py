@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from click.testing import CliRunner
 from consent_world import API, MakeClient, World, count, operator_client, publish
@@ -276,26 +273,6 @@ async def test_another_process_blocks_once_its_remembered_latest_version_expires
 
 
 # The WebSocket -------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-async def live_url(app: Any) -> AsyncIterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
-        await asyncio.sleep(0.01)
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
 async def _member_with_socket_headers(
     world: World, live_url: str
 ) -> tuple[httpx.AsyncClient, dict[str, str]]:
