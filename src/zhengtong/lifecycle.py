@@ -16,6 +16,9 @@ async def start_background(context: AppContext) -> None:
 
     # Before the process reports ready: otherwise the first chat message waits seconds for it.
     await asyncio.to_thread(load_word_dictionary)
+    from zhengtong.org.keys import reconcile
+
+    await reconcile(context)
     if context.settings.run_jobs_in_process:
         from zhengtong.platform.jobs import JobRunner
 

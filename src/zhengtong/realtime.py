@@ -160,6 +160,7 @@ async def _serve(
     endpoint = asyncio.current_task()
     assert endpoint is not None
     reading = True
+    return_code: int | None = None
 
     def stream_ended(_: asyncio.Task[None]) -> None:
         if reading:
@@ -175,12 +176,16 @@ async def _serve(
         endpoint.uncancel()
     except (WebSocketDisconnect, TimeoutError):
         pass
+    except _PolicyNotAcknowledged:
+        return_code = POLICY_VIOLATION
     except Exception as error:
         log.warning("client reader failed (%s: %s); closing the socket", type(error).__name__, error)
     finally:
         reading = False
         forward.cancel()
         await asyncio.gather(forward, return_exceptions=True)
+    if return_code is not None:
+        return return_code
     if forward.cancelled():
         return 1000
     failure = forward.exception()
@@ -269,6 +274,7 @@ async def _read_client(
             continue
         kind = message.get("type")
         if kind == "ping":
+            await _require_policy_acknowledged(context, caller)
             await websocket.send_json({"type": "pong"})
             await connection.heartbeat()
         elif kind == "typing" and isinstance(message.get("conversation_id"), str):
@@ -276,6 +282,21 @@ async def _read_client(
                 await realtime_actions.typing(context, caller, message["conversation_id"])
             except Exception as error:  # typing is a courtesy: never worth the connection
                 log.warning("typing not delivered (%s: %s)", type(error).__name__, error)
+
+
+class _PolicyNotAcknowledged(Exception):
+    pass
+
+
+async def _require_policy_acknowledged(context: AppContext, caller: Caller) -> None:
+    """Asked at each ping, from memory but every few seconds (consent.gate): a major policy
+    version published where no event reaches this process (the `zhengtong privacy policy publish`
+    command next to a server on the in-process bus) still ends the socket within a heartbeat."""
+    async with context.db.transaction() as session:
+        try:
+            await require_policy_acknowledged(session, context, caller.account_id)
+        except AppError as error:
+            raise _PolicyNotAcknowledged from error
 
 
 def _parse(frame: Mapping[str, Any]) -> dict[str, Any] | None:

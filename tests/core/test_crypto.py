@@ -20,8 +20,15 @@ from zhengtong.core.crypto import (
     load_master_key,
     self_test,
 )
+from zhengtong.core.keystore import FileKeyStore, KeyStore, MemoryKeyStore
 
 MASTER = bytes(range(32))
+STORE = MemoryKeyStore()  # where a test needs no store of its own (platform keys, hashes)
+
+
+@pytest.fixture
+def store() -> KeyStore:
+    return MemoryKeyStore()
 
 
 def flip_bit(token: bytes, index: int) -> bytes:
@@ -91,8 +98,8 @@ def test_field_keys_must_be_256_bits() -> None:
 
 
 def test_values_stay_readable_when_national_crypto_is_switched_on_or_off() -> None:
-    before = Keyring(MASTER, national=False)
-    after = Keyring(MASTER, national=True)
+    before = Keyring(MASTER, key_store=STORE, national=False)
+    after = Keyring(MASTER, key_store=STORE, national=True)
 
     aes_token = before.platform.encrypt_text("张三", aad=b"name")
     sm4_token = after.platform.encrypt_text("李四", aad=b"name")
@@ -103,18 +110,18 @@ def test_values_stay_readable_when_national_crypto_is_switched_on_or_off() -> No
 
 
 @pytest.mark.parametrize("national", [False, True])
-def test_org_keys_are_wrapped_and_unwrap_in_another_process(national: bool) -> None:
-    keyring = Keyring(MASTER, national=national)
+def test_org_keys_are_wrapped_and_unwrap_in_another_process(national: bool, store: KeyStore) -> None:
+    keyring = Keyring(MASTER, key_store=store, national=national)
     wrapped = keyring.new_org_key("org-a")
 
     token = keyring.org_cipher("org-a", wrapped).encrypt_text("会议纪要")
-    restarted = Keyring(MASTER, national=national)
+    restarted = Keyring(MASTER, key_store=store, national=national)
 
     assert restarted.org_cipher("org-a", wrapped).decrypt_text(token) == "会议纪要"
 
 
-def test_each_org_has_its_own_key() -> None:
-    keyring = Keyring(MASTER)
+def test_each_org_has_its_own_key(store: KeyStore) -> None:
+    keyring = Keyring(MASTER, key_store=store)
     cipher_a = keyring.org_cipher("org-a", keyring.new_org_key("org-a"))
     cipher_b = keyring.org_cipher("org-b", keyring.new_org_key("org-b"))
 
@@ -122,19 +129,19 @@ def test_each_org_has_its_own_key() -> None:
         cipher_b.decrypt(cipher_a.encrypt(b"org a's data"))
 
 
-def test_a_wrapped_key_only_opens_for_its_own_org() -> None:
-    keyring = Keyring(MASTER)
+def test_a_wrapped_key_only_opens_for_its_own_org(store: KeyStore) -> None:
+    keyring = Keyring(MASTER, key_store=store)
     wrapped_a, wrapped_b = keyring.new_org_key("org-a"), keyring.new_org_key("org-b")
     keyring.org_cipher("org-a", wrapped_a)  # cached now
 
     with pytest.raises(CryptoError):
         keyring.org_cipher("org-a", wrapped_b)
     with pytest.raises(CryptoError):
-        Keyring(MASTER).org_cipher("org-a", wrapped_b)
+        Keyring(MASTER, key_store=store).org_cipher("org-a", wrapped_b)
 
 
-def test_a_destroyed_org_key_opens_nothing() -> None:
-    keyring = Keyring(MASTER)
+def test_a_destroyed_org_key_opens_nothing(store: KeyStore) -> None:
+    keyring = Keyring(MASTER, key_store=store)
     wrapped = keyring.new_org_key("org-a")
     keyring.org_cipher("org-a", wrapped)  # cached before the key is destroyed
 
@@ -142,28 +149,76 @@ def test_a_destroyed_org_key_opens_nothing() -> None:
         keyring.org_cipher("org-a", None)
 
 
-def test_another_master_key_cannot_unwrap_org_keys() -> None:
-    wrapped = Keyring(MASTER).new_org_key("org-a")
+def test_another_master_key_cannot_unwrap_org_keys(store: KeyStore) -> None:
+    wrapped = Keyring(MASTER, key_store=store).new_org_key("org-a")
 
     with pytest.raises(CryptoError):
-        Keyring(os.urandom(32)).org_cipher("org-a", wrapped)
+        Keyring(os.urandom(32), key_store=store).org_cipher("org-a", wrapped)
+
+
+def test_destroying_the_secret_shreds_every_copy_of_the_wrapped_key(store: KeyStore) -> None:
+    keyring = Keyring(MASTER, key_store=store)
+    wrapped = keyring.new_org_key("org-a")
+    token = keyring.org_cipher("org-a", wrapped).encrypt_text("会议纪要")
+    backup_of_the_row = bytes(wrapped)
+
+    keyring.destroy_org_key("org-a")
+
+    # The master key and the row as a backup holds it are not enough any more, in any process.
+    for ring in (keyring, Keyring(MASTER, key_store=store)):
+        with pytest.raises(CryptoError, match="destroyed or is missing"):
+            ring.org_cipher("org-a", backup_of_the_row)
+    assert keyring.unwrap_master_only("org-a", backup_of_the_row) is None
+    assert token  # sealed with a key nobody holds
+
+
+def test_a_row_wrapped_by_the_master_key_alone_is_recognised_for_re_wrapping(store: KeyStore) -> None:
+    keyring = Keyring(MASTER, key_store=store)
+    data_key = os.urandom(32)
+    legacy_wrapper = FieldCipher(keyring.derive("org-key-wrapping"), national=False)
+    legacy_row = legacy_wrapper.encrypt(data_key, aad=b"org-key:org-a")
+
+    assert keyring.unwrap_master_only("org-a", legacy_row) == data_key
+    assert keyring.unwrap_master_only("org-b", legacy_row) is None  # bound to its organisation
+    rewrapped = keyring.wrap_org_key("org-a", data_key)
+    assert keyring.unwrap_master_only("org-a", rewrapped) is None
+    keyring.org_cipher("org-a", rewrapped)  # opens with the secret
+
+
+def test_file_key_store_keeps_one_secret_per_organisation_private(tmp_path: Path) -> None:
+    store = FileKeyStore(tmp_path / "keys")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        secrets = set(pool.map(lambda _: store.create("org-a"), range(16)))
+
+    assert len(secrets) == 1 and store.secret("org-a") in secrets
+    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "keys" / "org-a.key").stat().st_mode) == 0o600
+    assert [stored.org_id for stored in store.stored()] == ["org-a"]
+    store.destroy("org-a")
+    store.destroy("org-a")  # nothing left: no error
+    assert store.secret("org-a") is None and store.stored() == []
+    with pytest.raises(ValueError, match="not an organisation id"):
+        store.create("../master")
 
 
 @pytest.mark.parametrize("national", [False, True])
 def test_blind_index_is_stable_per_purpose(national: bool) -> None:
-    keyring = Keyring(MASTER, national=national)
+    keyring = Keyring(MASTER, key_store=STORE, national=national)
 
     index = keyring.blind_index("mobile", "13800138000")
 
     assert len(index) == 32
-    assert index == Keyring(MASTER, national=national).blind_index("mobile", "13800138000")
+    assert index == Keyring(MASTER, key_store=STORE, national=national).blind_index("mobile", "13800138000")
     assert index != keyring.blind_index("device", "13800138000")
     assert index != keyring.blind_index("mobile", "13800138001")
-    assert index != Keyring(os.urandom(32), national=national).blind_index("mobile", "13800138000")
+    assert index != Keyring(os.urandom(32), key_store=STORE, national=national).blind_index(
+        "mobile", "13800138000"
+    )
 
 
 def test_pseudonyms_are_short_stable_and_per_purpose() -> None:
-    keyring = Keyring(MASTER)
+    keyring = Keyring(MASTER, key_store=STORE)
 
     pseudonym = keyring.pseudonym("access-log", "account-1")
 
@@ -175,7 +230,7 @@ def test_pseudonyms_are_short_stable_and_per_purpose() -> None:
 def test_digest_follows_the_setting_or_the_named_algorithm() -> None:
     sha256_abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     sm3_abc = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-    plain, national = Keyring(MASTER), Keyring(MASTER, national=True)
+    plain, national = Keyring(MASTER, key_store=STORE), Keyring(MASTER, key_store=STORE, national=True)
 
     assert (plain.digest_algorithm, national.digest_algorithm) == ("sha256", "sm3")
     assert plain.digest(b"abc").hex() == sha256_abc
@@ -188,7 +243,7 @@ def test_digest_follows_the_setting_or_the_named_algorithm() -> None:
 
 def test_keyring_needs_a_32_byte_master_key() -> None:
     with pytest.raises(ValueError):
-        Keyring(os.urandom(16))
+        Keyring(os.urandom(16), key_store=STORE)
 
 
 def test_master_key_file_is_created_private_and_reused(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.sql import Executable
 from zhengtong.cli import main
 from zhengtong.core.context import AppContext
 from zhengtong.core.crypto import Keyring, load_master_key
+from zhengtong.core.keystore import MemoryKeyStore
 from zhengtong.core.ids import new_id
 from zhengtong.core.inventory import Action, DataClass, declaration_of
 from zhengtong.platform.audit import (
@@ -183,7 +184,7 @@ async def test_sm3_chains_and_chains_that_change_algorithm_verify(context: AppCo
     org_id = new_id()
     # Same master key, national crypto switched on.
     master_key = load_master_key(context.settings.master_key, context.settings.data_dir)
-    national = Keyring(master_key, national=True)
+    national = Keyring(master_key, key_store=MemoryKeyStore(), national=True)
     async with context.db.transaction() as session:
         sm3_entry = await record(session, national, action="org.settings", org_id=org_id)
     # The setting is switched off again: the chain goes on with SHA-256.

@@ -21,6 +21,7 @@ class Settings:
     redis_url: str | None = None  # None: in-process bus, rate limits and presence
     redis_prefix: str = "zt:"  # every Redis key and channel starts with it
     master_key: str | None = None  # base64 of 32 bytes; None: read or create data_dir/master.key
+    key_dir: Path | None = None  # organisations' key secrets (core.keystore); None: data_dir/keys
     national_crypto: bool = False  # SM4-GCM and SM3 instead of AES-256-GCM and SHA-256
     environment: str = "development"  # "production" refuses development-only providers
     sms_provider: str = "outbox"  # development provider that records into the outbox
@@ -66,6 +67,10 @@ class Settings:
         return self.data_dir / "outbox.jsonl"
 
     @property
+    def keys_dir(self) -> Path:
+        return self.key_dir or self.data_dir / "keys"
+
+    @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
 
@@ -83,6 +88,7 @@ _ENV_NAMES = {
     "ZT_REDIS_URL": "redis_url",
     "ZT_REDIS_PREFIX": "redis_prefix",
     "ZT_MASTER_KEY": "master_key",
+    "ZT_KEY_DIR": "key_dir",
     "ZT_NATIONAL_CRYPTO": "national_crypto",
     "ZT_ENVIRONMENT": "environment",
     "ZT_SMS_PROVIDER": "sms_provider",

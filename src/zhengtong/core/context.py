@@ -9,6 +9,7 @@ from typing import Any
 from zhengtong.core import crypto
 from zhengtong.core.config import Settings
 from zhengtong.core.db import Database
+from zhengtong.core.keystore import FileKeyStore
 from zhengtong.platform.eventlog import EventLog, InProcessEventLog
 from zhengtong.platform.events import EventBus, InProcessBus
 from zhengtong.platform.notify import EmailProvider, OutboxProvider, PushProvider, SmsProvider
@@ -67,7 +68,9 @@ def build_context(settings: Settings) -> AppContext:
     return AppContext(
         settings=settings,
         db=Database(settings.resolved_database_url),
-        keyring=crypto.Keyring(master_key, national=settings.national_crypto),
+        keyring=crypto.Keyring(
+            master_key, key_store=FileKeyStore(settings.keys_dir), national=settings.national_crypto
+        ),
         bus=bus,
         events=events,
         presence=presence,

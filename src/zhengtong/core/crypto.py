@@ -4,8 +4,10 @@
   ciphertext starts with one algorithm byte, so both kinds stay readable when the setting changes.
 - Blind index: HMAC (SHA-256 or SM3) under a key derived per purpose, for equality lookups on
   encrypted columns (an account by mobile number) without storing the value in clear.
-- Organisation data keys: random 256-bit keys wrapped by the master key, bound to the organisation
-  id. Destroying the wrapped key makes every copy of that organisation's ciphertext unreadable.
+- Organisation data keys: random 256-bit keys, stored in the organisation's row wrapped by a key
+  derived from the master key and the organisation's secret in the key store (core.keystore),
+  bound to the organisation id. Destroying the secret makes every copy of that organisation's
+  ciphertext unreadable, database backups included.
 - `self_test()` checks the primitives against published vectors at start-up.
 """
 
@@ -23,6 +25,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hmac import HMAC
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from zhengtong.core.keystore import KeyStore, StoredSecret
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +105,17 @@ class FieldCipher:
 
 
 class Keyring:
-    """Every key the platform uses, derived from or wrapped by the one master key."""
+    """Every key the platform uses: derived from the one master key, or (organisation data keys)
+    wrapped by keys derived from it and the organisation's secret in `key_store`."""
 
-    def __init__(self, master_key: bytes, *, national: bool = False) -> None:
+    def __init__(self, master_key: bytes, *, key_store: KeyStore, national: bool = False) -> None:
         if len(master_key) != 32:
             raise ValueError("the master key is 32 bytes")
         self._master = master_key
         self.national = national
+        self._key_store = key_store
         self._derived: dict[tuple[str, int], bytes] = {}
         self.platform = FieldCipher(self.derive("platform-fields"), national)
-        self._wrapper = FieldCipher(self.derive("org-key-wrapping"), national)
         self._org_ciphers: dict[str, tuple[bytes, FieldCipher]] = {}
 
     def derive(self, label: str, length: int = 32) -> bytes:
@@ -162,9 +167,20 @@ class Keyring:
         return base64.b32encode(self.blind_index(f"pseudonym:{purpose}", value)).decode()[:length].lower()
 
     # Organisation data keys -------------------------------------------------------------------
+    def _org_wrapper(self, org_id: str, secret: bytes) -> FieldCipher:
+        hkdf = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=secret, info=b"org-key-wrapping:" + org_id.encode()
+        )
+        return FieldCipher(hkdf.derive(self.derive("org-key-wrapping")), self.national)
+
     def new_org_key(self, org_id: str) -> bytes:
         """A fresh data key for an organisation, returned wrapped (store this, never the key)."""
-        return self._wrapper.encrypt(os.urandom(32), aad=b"org-key:" + org_id.encode())
+        return self.wrap_org_key(org_id, os.urandom(32))
+
+    def wrap_org_key(self, org_id: str, data_key: bytes) -> bytes:
+        """`data_key` wrapped for the organisation's row; makes the organisation's secret if needed."""
+        secret = self._key_store.create(org_id)
+        return self._org_wrapper(org_id, secret).encrypt(data_key, aad=b"org-key:" + org_id.encode())
 
     def org_cipher(self, org_id: str, wrapped_key: bytes | None) -> FieldCipher:
         if wrapped_key is None:
@@ -173,12 +189,30 @@ class Keyring:
         # wrapped for a different organisation) is unwrapped and checked, never served from cache.
         cached = self._org_ciphers.get(org_id)
         if cached is None or cached[0] != wrapped_key:
-            key = self._wrapper.decrypt(wrapped_key, aad=b"org-key:" + org_id.encode())
+            secret = self._key_store.secret(org_id)
+            if secret is None:
+                raise CryptoError("the organisation's key secret has been destroyed or is missing")
+            key = self._org_wrapper(org_id, secret).decrypt(wrapped_key, aad=b"org-key:" + org_id.encode())
             cached = self._org_ciphers[org_id] = (wrapped_key, FieldCipher(key, self.national))
         return cached[1]
 
-    def forget_org_key(self, org_id: str) -> None:
+    def unwrap_master_only(self, org_id: str, wrapped_key: bytes) -> bytes | None:
+        """The data key of a row wrapped before key secrets existed (by the master key alone),
+        None for any other row. Only for re-wrapping such rows (org.keys.reconcile)."""
+        legacy = FieldCipher(self.derive("org-key-wrapping"), self.national)
+        try:
+            return legacy.decrypt(wrapped_key, aad=b"org-key:" + org_id.encode())
+        except CryptoError:
+            return None
+
+    def stored_secrets(self) -> list[StoredSecret]:
+        return self._key_store.stored()
+
+    def destroy_org_key(self, org_id: str) -> None:
+        """Crypto-shredding: deletes the organisation's secret, after which no copy of its
+        wrapped data key (in the database or any backup of it) opens again."""
         self._org_ciphers.pop(org_id, None)
+        self._key_store.destroy(org_id)
 
 
 def _decode_master_key(text: str, source: str) -> bytes:

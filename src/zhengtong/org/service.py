@@ -42,7 +42,8 @@ from zhengtong.platform import audit, hooks
 
 
 async def create_organization(session: AsyncSession, keyring: Keyring, *, name: str) -> Organization:
-    """A new tenant with its own data key (wrapped by the master key) and its root department."""
+    """A new tenant with its own data key (wrapped under the master key and the organisation's
+    secret in the key store) and its root department."""
     org_id = new_id()
     organization = Organization(
         id=org_id, name=name, data_key_wrapped=keyring.new_org_key(org_id), settings={}

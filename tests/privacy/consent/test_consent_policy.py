@@ -332,6 +332,37 @@ async def test_a_major_version_ends_open_sockets_and_only_the_acknowledged_come_
         assert json.loads(await again.recv())["type"] == "hello"
 
 
+async def test_a_major_version_no_event_announced_ends_the_socket_at_its_next_ping(
+    context: AppContext, world: World, live_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a member's socket, and a second process on the same database (as the publish
+    # command beside a server on the in-process bus: its events reach no server)
+    _member, headers = await _member_with_socket_headers(world, live_url)
+    other = build_context(context.settings)
+    try:
+        async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as socket_:
+            assert json.loads(await socket_.recv())["type"] == "hello"
+            await socket_.send(json.dumps({"type": "ping"}))
+            assert json.loads(await socket_.recv())["type"] == "pong"
+
+            # when: the other process publishes a major version, and the server's memory of the
+            # latest version has expired
+            async with other.db.transaction() as session:
+                await policy.publish(
+                    session, other, kind="major", text_zh="正文", text_en="Text", actor_id=None, ip=""
+                )
+            monkeypatch.setattr(gate, "LATEST_MAJOR_SECONDS", 0.0)
+            await socket_.send(json.dumps({"type": "ping"}))
+
+            # then: no pong; the socket ends with "policy violation", which makes the client
+            # show the pop-up
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                await asyncio.wait_for(socket_.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    finally:
+        await other.close()
+
+
 async def test_a_minor_version_leaves_open_sockets_alone(
     context: AppContext, make_client: MakeClient, world: World, live_url: str
 ) -> None:

@@ -139,7 +139,7 @@ async def test_after_an_organisation_key_is_destroyed_its_sealed_data_no_longer_
         await session.execute(
             update(Organization).where(Organization.id == shredded.id).values(data_key_wrapped=None)
         )
-    context.keyring.forget_org_key(shredded.id)
+    context.keyring.destroy_org_key(shredded.id)
 
     only_there = [n for c in shredded.canaries if len(c.memberships) == 1 for n in c.needles]
     report = await scan(context, only_there)

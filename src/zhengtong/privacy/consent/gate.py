@@ -5,7 +5,7 @@ version an account acknowledged, its calls are refused with `privacy.consent.pol
 It sits in one place, `web.auth.require_caller`, which every route for a fully logged-in caller
 goes through, so a new route is gated without doing anything. (A dependency added to every router
 would also resolve the caller for public routes such as the login endpoints, and with it the
-CSRF check, changing what they answer.) The WebSocket checks it at connect (realtime.py).
+CSRF check, changing what they answer.) The WebSocket checks it at connect and at each ping (realtime.py).
 
 Let through: reading and acknowledging the policy (/privacy/policy…), /me (so the client can
 tell who is logged in), choosing the interface language (to read the policy in it), logging

@@ -355,7 +355,7 @@ async def _start_purge(context: AppContext, org_id: str) -> list[str] | None:
         deregistration.account_ids = noted
         deregistration.state = DeregistrationState.PURGING
         deregistration.purge_started_at = deregistration.purge_started_at or utcnow()
-        organization.data_key_wrapped = None  # crypto-shredding: sealed copies anywhere are now noise
+        organization.data_key_wrapped = None
         if first_run:
             await audit.record(
                 session,
@@ -365,7 +365,9 @@ async def _start_purge(context: AppContext, org_id: str) -> list[str] | None:
                 object_id=org_id,
                 detail={"members": len(noted)},
             )
-    context.keyring.forget_org_key(org_id)
+    # Crypto-shredding, once the row no longer names the key: every sealed copy anywhere,
+    # backups of the database included, is now noise. A crash before this line reruns the purge.
+    context.keyring.destroy_org_key(org_id)
     return noted
 
 
