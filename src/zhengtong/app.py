@@ -28,6 +28,7 @@ def domain_routers() -> list[APIRouter]:
     from zhengtong.directory.api import router as directory_router
     from zhengtong.identity.api import router as identity_router
     from zhengtong.im.api import router as im_router
+    from zhengtong.notifications.api import router as notifications_router
     from zhengtong.org.api import router as org_router
     from zhengtong.org.invite_api import router as invite_router
     from zhengtong.org.transfer_api import router as transfer_router
@@ -46,6 +47,7 @@ def domain_routers() -> list[APIRouter]:
         transfer_router,
         directory_router,
         im_router,
+        notifications_router,
         jobs_router,
         scim_token_router,
         consent_router,

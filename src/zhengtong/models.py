@@ -4,6 +4,7 @@ from zhengtong.core.db import Base
 from zhengtong.directory import models as _directory  # noqa: F401
 from zhengtong.identity import models as _identity  # noqa: F401
 from zhengtong.im import models as _im  # noqa: F401
+from zhengtong.notifications import models as _notifications  # noqa: F401
 from zhengtong.org import models as _org  # noqa: F401
 from zhengtong.platform import audit as _audit  # noqa: F401
 from zhengtong.platform import jobs as _jobs  # noqa: F401

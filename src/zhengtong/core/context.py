@@ -12,7 +12,7 @@ from zhengtong.core.db import Database
 from zhengtong.core.keystore import FileKeyStore
 from zhengtong.platform.eventlog import EventLog, InProcessEventLog
 from zhengtong.platform.events import EventBus, InProcessBus
-from zhengtong.platform.notify import EmailProvider, OutboxProvider, PushProvider, SmsProvider
+from zhengtong.platform.notify import EmailProvider, OutboxProvider, PushProvider, SmsProvider, VoiceProvider
 from zhengtong.platform.presence import InProcessPresence, Presence, RedisPresence
 from zhengtong.platform.ratelimit import InProcessRateLimiter, RateLimiter
 from zhengtong.platform.storage import LocalStorage, Storage
@@ -31,6 +31,7 @@ class AppContext:
     limiter: RateLimiter
     storage: Storage
     sms: SmsProvider
+    voice: VoiceProvider
     email: EmailProvider
     push: PushProvider
     extras: dict[str, Any] = field(default_factory=dict)
@@ -77,6 +78,7 @@ def build_context(settings: Settings) -> AppContext:
         limiter=limiter,
         storage=LocalStorage(settings.files_dir),
         sms=OutboxProvider(settings.outbox_path),
+        voice=OutboxProvider(settings.outbox_path),
         email=OutboxProvider(settings.outbox_path),  # SMTP comes with issue 6
         push=OutboxProvider(settings.outbox_path),  # a push gateway comes with issue 6
     )

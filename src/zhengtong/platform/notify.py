@@ -2,8 +2,11 @@
 
 The development provider writes every message into the outbox (a JSON-lines file in the data
 directory) so that a developer or a test reads the login code there; `zhengtong outbox` prints it.
-Real carriers plug in behind the same interface. E-mail and push have only the outbox so far: an
-SMTP provider and a push gateway come with the notification centre (issue 6).
+Real carriers plug in behind the same interface.
+
+A voice call (DING by phone) is placed and its outcome learnt later: `place_call` returns the
+call's id at once, `call_status` tells whether it was answered. A recorded call is never answered
+unless `answer_recorded_call` says so (a developer, or a test, picking up).
 """
 
 from __future__ import annotations
@@ -12,15 +15,24 @@ import asyncio
 import fcntl
 import json
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
 from zhengtong.core.clock import utcnow
+from zhengtong.core.ids import new_id
+
+
+class CallStatus(StrEnum):
+    RINGING = "ringing"  # placed, no outcome yet
+    ANSWERED = "answered"
+    UNANSWERED = "unanswered"  # rang out, busy or rejected
+    FAILED = "failed"  # the gateway could not place it
 
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    channel: str  # sms | voice | email | push
+    channel: str  # sms | voice | voice_answer | email | push
     to: str  # mobile (E.164), e-mail address, or the account id a push goes to
     template: str
     text: str
@@ -31,6 +43,14 @@ class OutboxMessage:
 
 class SmsProvider(Protocol):
     async def send_sms(self, mobile: str, template: str, text: str, params: dict[str, Any]) -> None: ...
+
+
+class VoiceProvider(Protocol):
+    async def place_call(self, mobile: str, template: str, text: str, params: dict[str, Any]) -> str:
+        """Places a call that reads `text` out; returns the call's id."""
+        ...
+
+    async def call_status(self, call_id: str) -> CallStatus: ...
 
 
 class EmailProvider(Protocol):
@@ -64,6 +84,22 @@ class OutboxProvider:
         message = OutboxMessage("sms", mobile, template, text, params, utcnow().isoformat())
         await asyncio.to_thread(self._append, message)
 
+    async def place_call(self, mobile: str, template: str, text: str, params: dict[str, Any]) -> str:
+        call_id = new_id()
+        message = OutboxMessage(
+            "voice", mobile, template, text, {**params, "call_id": call_id}, utcnow().isoformat()
+        )
+        await asyncio.to_thread(self._append, message)
+        return call_id
+
+    async def call_status(self, call_id: str) -> CallStatus:
+        for message in reversed(await asyncio.to_thread(read_outbox, self.path)):
+            if message.channel == "voice_answer" and message.to == call_id:
+                return CallStatus.ANSWERED
+            if message.channel == "voice" and message.params.get("call_id") == call_id:
+                return CallStatus.UNANSWERED  # nobody picks up a recorded call
+        return CallStatus.FAILED
+
     async def send_email(
         self, address: str, template: str, subject: str, text: str, params: dict[str, Any]
     ) -> None:
@@ -75,6 +111,11 @@ class OutboxProvider:
     ) -> None:
         message = OutboxMessage("push", account_id, template, text, params, utcnow().isoformat(), title)
         await asyncio.to_thread(self._append, message)
+
+
+def answer_recorded_call(path: Path, call_id: str) -> None:
+    """Marks a call the outbox recorded as answered (a developer or a test picking up)."""
+    OutboxProvider(path)._append(OutboxMessage("voice_answer", call_id, "", "", {}, utcnow().isoformat()))
 
 
 def read_outbox(path: Path, last: int | None = None) -> list[OutboxMessage]:

@@ -8,10 +8,11 @@ import pytest
 from operator_world import MakeClient, admin_client, logged_in, operator, organisation, outbox, run_jobs
 from sqlalchemy import func, select
 
+from helpers import next_event
 from zhengtong.core.context import AppContext
+from zhengtong.notifications.models import Notice, NoticeDelivery
+from zhengtong.notifications.notices import DELIVERY_JOB, notify_people
 from zhengtong.platform.jobs import Job
-from zhengtong.privacy.operator.models import Notice, NoticeDelivery
-from zhengtong.privacy.operator.notices import DELIVERY_JOB, notify_people
 
 SUBJECT = {"zh-CN": "系统维护通知", "en": "Maintenance notice"}
 BODY = {"zh-CN": "本周六 22:00 至 24:00 系统维护。", "en": "Maintenance on Saturday 22:00-24:00."}
@@ -190,3 +191,48 @@ async def test_people_read_their_own_notices_and_nobody_elses(
     read = await zhang_client.post(f"/notices/{notice['id']}/read")
     assert read.status_code == 200 and read.json()["read_at"] is not None
     assert (await zhang_client.get("/notices", unread_only=True)).json() == {"unread": 0, "items": []}
+
+
+async def test_a_notice_links_to_its_source_and_the_bell_hears_of_it_at_once(
+    app: object, context: AppContext, make_client: MakeClient
+) -> None:
+    org = await organisation(context, "某市税务局", ["张明", "李华"])
+    zhang, li = org.members
+    async with (
+        context.events.listen(zhang.account_id) as zhang_stream,
+        context.events.listen(li.account_id) as li_stream,
+    ):
+        # when
+        async with context.db.transaction() as session:
+            await notify_people(
+                session,
+                context,
+                [zhang.account_id],
+                kind="ding",
+                subject=SUBJECT,
+                body=BODY,
+                channels=[],
+                link="/ding/01J0000000000000000000000",
+            )
+
+        # then: 张明's stream says so; 李华's hears nothing
+        event = await next_event(zhang_stream)
+        assert event == {"type": "notice.new", "kind": "ding"}
+        assert li_stream.waiting() == 0
+    zhang_client = await logged_in(context, make_client, zhang)
+    [notice] = (await zhang_client.get("/notices")).json()["items"]
+    assert notice["link"] == "/ding/01J0000000000000000000000"
+
+
+@pytest.mark.parametrize("bad", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "ding/1"])
+async def test_a_notice_never_links_outside_the_client(app: object, context: AppContext, bad: str) -> None:
+    org = await organisation(context, "某市税务局", ["张明"])
+
+    with pytest.raises(ValueError, match="path of the web client"):
+        async with context.db.transaction() as session:
+            await notify_people(
+                session, context, org.account_ids, kind="x", subject=SUBJECT, body=BODY, channels=[], link=bad
+            )
+
+    async with context.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Notice)) == 0

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from helpers import csrf_headers, next_mobile
 from zhengtong.core.context import AppContext
 from zhengtong.im.models import ChatFile, Conversation, Message
+from zhengtong.notifications.notices import notify_people
 from zhengtong.org.models import Department, Membership
-from zhengtong.privacy.operator.notices import notify_people
 
 ORG_NAME = "某市税务局"
 PEOPLE = ["张明", "李华"]

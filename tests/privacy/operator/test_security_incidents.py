@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 
 from zhengtong.core.clock import clock, utcnow
 from zhengtong.core.context import AppContext
+from zhengtong.notifications.models import Notice
 from zhengtong.platform.audit import PLATFORM_SCOPE, AuditEntry
-from zhengtong.privacy.operator.models import Notice, SecurityIncident
+from zhengtong.privacy.operator.models import SecurityIncident
 
 TEXTS = {
     "title": "短信网关日志外泄",

@@ -17,7 +17,7 @@ import { api, call } from "../../api/client";
 import { useMe } from "../../app/session";
 import { translate, getLanguage, useT } from "../../i18n";
 import { inQuietHours, previewText, type Conversation, type Message, type Policy, type Preferences } from "./model";
-import { RealtimeConnection } from "./realtime";
+import { RealtimeConnection, type StreamEvent } from "./realtime";
 import { ChatStore, type ChatState } from "./store";
 
 const TYPING_EVERY_MS = 3000;
@@ -33,6 +33,8 @@ interface ChatContextValue {
   notifications: NotificationState;
   /** Asks the browser for permission; must run from a click. */
   enableNotifications: () => Promise<NotificationState>;
+  /** Hears every event of the person's stream (the bell, DING lists); returns the unsubscribe. */
+  subscribeEvents: (listener: (event: StreamEvent) => void) => () => void;
 }
 
 const ChatContext = createContext<ChatContextValue | null>(null);
@@ -53,13 +55,17 @@ function ChatRuntime({ children }: { children: ReactNode }) {
   const lastTyping = useRef<Record<string, number>>({});
   const preferencesRef = useRef<Preferences | null>(null);
   preferencesRef.current = preferences;
+  const [eventListeners] = useState(() => new Set<(event: StreamEvent) => void>());
 
   useEffect(() => {
     store.open();
     const socket = new RealtimeConnection({
       onResync: () => void store.resync(),
       onResumed: () => void store.recheck(),
-      onEvent: (event) => store.applyEvent(event),
+      onEvent: (event) => {
+        store.applyEvent(event);
+        eventListeners.forEach((listener) => listener(event));
+      },
       onStatus: (status) => store.setStatus(status),
     });
     connection.current = socket;
@@ -76,7 +82,7 @@ function ChatRuntime({ children }: { children: ReactNode }) {
       connection.current = null;
       store.close();
     };
-  }, [store]);
+  }, [store, eventListeners]);
 
   // Desktop notifications for messages that arrive while the person looks elsewhere.
   useEffect(
@@ -136,9 +142,26 @@ function ChatRuntime({ children }: { children: ReactNode }) {
     return answer;
   }, []);
 
+  const subscribeEvents = useCallback(
+    (listener: (event: StreamEvent) => void) => {
+      eventListeners.add(listener);
+      return () => void eventListeners.delete(listener);
+    },
+    [eventListeners],
+  );
+
   const value = useMemo(
-    () => ({ store, preferences, policy, setPreferences, sendTyping, notifications, enableNotifications }),
-    [store, preferences, policy, sendTyping, notifications, enableNotifications],
+    () => ({
+      store,
+      preferences,
+      policy,
+      setPreferences,
+      sendTyping,
+      notifications,
+      enableNotifications,
+      subscribeEvents,
+    }),
+    [store, preferences, policy, sendTyping, notifications, enableNotifications, subscribeEvents],
   );
   return <ChatContext.Provider value={value}>{children}</ChatContext.Provider>;
 }

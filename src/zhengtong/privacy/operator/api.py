@@ -1,54 +1,27 @@
-"""HTTP endpoints of privacy.operator: the person's notices, and the operator's console
-(organisations and usage, security incidents, letters, service shutdown).
+"""HTTP endpoints of privacy.operator: the operator's console (organisations and usage, security
+incidents, letters, service shutdown).
 
 Every /operator route first checks that the caller is one of the operator's staff; none of them
 returns business content or a person's contact data (tests/privacy/operator sweep every route)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.errors import AppError
+from zhengtong.notifications import notices
 from zhengtong.org import errors as org_errors
 from zhengtong.org.access import admin_scope
 from zhengtong.org.models import AdminDuty
-from zhengtong.privacy.operator import incidents, notices, schemas, shutdown
+from zhengtong.privacy.operator import incidents, schemas, shutdown
 from zhengtong.privacy.operator.console import organization_usage, require_operator
 from zhengtong.privacy.operator.models import SecurityIncident, ServiceShutdown
 from zhengtong.web.auth import CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
 
 router = APIRouter(tags=["privacy"])
-
-
-# The person's notices -------------------------------------------------------------------------
-@router.get("/notices", response_model=schemas.NoticeList)
-async def list_my_notices(
-    caller: CurrentCaller,
-    session: DbSession,
-    unread_only: bool = Query(default=False),
-    limit: int = Query(default=50, ge=1, le=200),
-) -> schemas.NoticeList:
-    found, unread = await notices.list_notices(
-        session, account_id=caller.account_id, limit=limit, unread_only=unread_only
-    )
-    return schemas.NoticeList(unread=unread, items=[schemas.NoticeRead.model_validate(n) for n in found])
-
-
-@router.post("/notices/{notice_id}/read", response_model=schemas.NoticeRead)
-async def mark_my_notice_read(
-    notice_id: str, caller: CurrentCaller, session: DbSession
-) -> schemas.NoticeRead:
-    notice = await notices.mark_read(session, account_id=caller.account_id, notice_id=notice_id)
-    return schemas.NoticeRead.model_validate(notice)
-
-
-@router.post("/notices/read-all", status_code=204)
-async def mark_all_my_notices_read(caller: CurrentCaller, session: DbSession) -> Response:
-    await notices.mark_all_read(session, account_id=caller.account_id)
-    return Response(status_code=204)
 
 
 # Organisations and usage ------------------------------------------------------------------------

@@ -20,11 +20,12 @@ from zhengtong.core.clock import utcnow
 from zhengtong.core.context import AppContext
 from zhengtong.core.errors import NOT_FOUND, AppError
 from zhengtong.core.inventory import DataClass
+from zhengtong.notifications import notices
+from zhengtong.notifications.models import Channel
 from zhengtong.org.models import Membership, Organization
 from zhengtong.platform import audit
-from zhengtong.privacy.operator import errors, notices
+from zhengtong.privacy.operator import errors
 from zhengtong.privacy.operator.models import (
-    Channel,
     IncidentOrganization,
     IncidentPerson,
     IncidentStatus,

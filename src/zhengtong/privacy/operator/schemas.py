@@ -1,4 +1,4 @@
-"""Request and response shapes of the operator's console, incidents, shutdown and notices."""
+"""Request and response shapes of the operator's console, incidents and shutdown."""
 
 from __future__ import annotations
 
@@ -11,21 +11,6 @@ from zhengtong.core.schemas import InputSchema, OutputSchema
 
 SendChannel = Literal["sms", "email", "push", "letter"]
 DataCategory = Literal["identity", "contact", "sensitive", "biometric", "location", "business"]
-
-
-# Notices (the person's own) ----------------------------------------------------------------------
-class NoticeRead(OutputSchema):
-    id: str
-    kind: str
-    subject: dict[str, str]  # {language: text}
-    body: dict[str, str]
-    created_at: datetime
-    read_at: datetime | None
-
-
-class NoticeList(OutputSchema):
-    unread: int
-    items: list[NoticeRead]
 
 
 # Organisations ------------------------------------------------------------------------------------

@@ -22,11 +22,13 @@ from zhengtong.core.context import AppContext
 from zhengtong.core.db import AfterCommit, after_commit
 from zhengtong.core.errors import AppError
 from zhengtong.identity.models import Account
+from zhengtong.notifications import notices
+from zhengtong.notifications.models import Channel, Notice
 from zhengtong.org.models import Organization
 from zhengtong.platform import audit, jobs
 from zhengtong.privacy.erasure.service import erase_account, purge_organization
-from zhengtong.privacy.operator import errors, notices
-from zhengtong.privacy.operator.models import Channel, Notice, ServiceShutdown, ShutdownStatus
+from zhengtong.privacy.operator import errors
+from zhengtong.privacy.operator.models import ServiceShutdown, ShutdownStatus
 
 MINIMUM_NOTICE = timedelta(days=30)
 ANNOUNCE_JOB = "privacy.shutdown.announce"

@@ -1,25 +1,30 @@
 import { BellOutlined } from "@ant-design/icons";
 import { App, Badge, Button, Drawer, Empty, Flex, Modal, Popover, Typography } from "antd";
 import { useCallback, useEffect, useState } from "react";
+import { useNavigate } from "react-router";
 
 import { api, call, errorMessage } from "../../../api/client";
 import { useIsPhone } from "../../../app/useIsPhone";
 import { useLanguage, useT } from "../../../i18n";
+import { useChat } from "../../chat/ChatProvider";
 import { formatDateTime } from "../../settings/format";
 import { inLanguage, type Notice } from "./model";
 import "./operator.css";
 
-const POLL_MS = 60_000;
+const POLL_MS = 5 * 60_000; // a safety net: the event stream says when a notice arrives
 
 /**
- * The person's notices (security incidents, the service shutdown, …) in the header: a bell with
- * the unread count; opening one marks it read. The full notification centre comes with issue 6.
+ * The notification centre in the header: a bell with the unread count of the person's notices
+ * (DINGs, security incidents, the service shutdown, …), updated the moment one arrives. Opening
+ * one marks it read and jumps to its source when it has one, else shows its text.
  */
 export function NoticeBell() {
   const t = useT();
   const language = useLanguage();
   const { message } = App.useApp();
   const phone = useIsPhone();
+  const navigate = useNavigate();
+  const { subscribeEvents } = useChat();
   const [notices, setNotices] = useState<Notice[]>([]);
   const [unread, setUnread] = useState(0);
   const [open, setOpen] = useState(false);
@@ -37,12 +42,19 @@ export function NoticeBell() {
   useEffect(() => {
     void load();
     const timer = window.setInterval(() => void load(), POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [load]);
+    const unsubscribe = subscribeEvents((event) => {
+      if (event.type === "notice.new") void load();
+    });
+    return () => {
+      window.clearInterval(timer);
+      unsubscribe();
+    };
+  }, [load, subscribeEvents]);
 
   const read = async (notice: Notice) => {
-    setReading(notice);
     setOpen(false);
+    if (notice.link) navigate(notice.link);
+    else setReading(notice);
     if (notice.read_at) return;
     try {
       await call(api.POST("/api/v1/notices/{notice_id}/read", { params: { path: { notice_id: notice.id } } }));

@@ -29,9 +29,7 @@ from zhengtong.core.errors import NOT_FOUND, AppError
 from zhengtong.core.ids import new_id
 from zhengtong.identity import service as identity
 from zhengtong.identity.models import Account, KnownDevice
-from zhengtong.org.models import Membership, Organization
-from zhengtong.platform import audit, jobs
-from zhengtong.privacy.operator.models import (
+from zhengtong.notifications.models import (
     ELECTRONIC_CHANNELS,
     REACHING_CHANNELS,
     Channel,
@@ -39,6 +37,9 @@ from zhengtong.privacy.operator.models import (
     Notice,
     NoticeDelivery,
 )
+from zhengtong.org.models import Membership, Organization
+from zhengtong.platform import audit, jobs
+from zhengtong.platform.eventlog import append_after_commit
 
 DELIVERY_JOB = "privacy.notices.deliver"
 LANGUAGES = ("zh-CN", "en")
@@ -56,6 +57,11 @@ def _checked_texts(name: str, texts: dict[str, str]) -> dict[str, str]:
     if unknown or not texts.get(DEFAULT_LANGUAGE, "").strip():
         raise ValueError(f"{name} needs a zh-CN text and only the languages {LANGUAGES}")
     return {language: text for language, text in texts.items() if text.strip()}
+
+
+def _is_client_path(link: str) -> bool:
+    # "/x" but not "//host" (another site) nor "/\\host", which browsers read alike.
+    return link.startswith("/") and not link.startswith(("//", "/\\")) and len(link) <= 300
 
 
 def _checked_channels(channels: Iterable[str]) -> list[Channel]:
@@ -79,13 +85,18 @@ async def notify_people(
     channels: Sequence[str],
     org_id: str | None = None,
     reference: str = "",
+    link: str = "",
 ) -> list[NoticeDelivery]:
     """Records one notice per person (in-app, always) and a delivery per requested channel
     ("sms", "email", "push", "letter", "in_app"); SMS, e-mail and push leave through the delivery
     job once the caller's transaction commits. `subject` and `body` are {language: text} with at
     least "zh-CN"; each person gets their account's language. `org_id` names the organisation the
     notice concerns (it forwards the letters); `reference` ties notices to their cause (for
-    example "incident:<id>") so that progress can be counted. Returns the deliveries."""
+    example "incident:<id>") so that progress can be counted; `link` is where the client jumps
+    when the notice is opened (a path of the web client). Each person's bell hears of it at once
+    (a `notice.new` event after commit). Returns the deliveries."""
+    if link and not _is_client_path(link):
+        raise ValueError(f"a notice links to a path of the web client, not {link!r}")
     wanted = _checked_channels(channels)
     subject, body = _checked_texts("subject", subject), _checked_texts("body", body)
     people = list(dict.fromkeys(account_ids))
@@ -103,6 +114,7 @@ async def notify_people(
             reference=reference,
             subject=subject,
             body=body,
+            link=link,
         )
         session.add(notice)
         for channel in wanted:
@@ -118,6 +130,7 @@ async def notify_people(
             )
     session.add_all(deliveries)
     await session.flush()
+    append_after_commit(session, context.events, people, {"type": "notice.new", "kind": kind})
     if any(channel in ELECTRONIC_CHANNELS for channel in wanted):
         await jobs.enqueue(session, kind=DELIVERY_JOB, payload={"batch_id": batch_id})
     return deliveries

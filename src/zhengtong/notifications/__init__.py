@@ -1,0 +1,1 @@
+"""The notification centre: notices to people, the channels they leave through, the bell."""
