@@ -172,7 +172,7 @@ async def start_export(session: AsyncSession, scope: AdminScope, *, actor_id: st
     )
 
 
-async def _member_ids_in_scope(session: AsyncSession, scope: AdminScope) -> list[str]:
+async def member_ids_in_scope(session: AsyncSession, scope: AdminScope) -> list[str]:
     query = select(Membership.id).where(Membership.org_id == scope.org_id)
     if not scope.whole_org:
         seated = (
@@ -193,7 +193,7 @@ def _yes_no(value: bool) -> str:
     return "是" if value else "否"
 
 
-async def _export_rows(
+async def export_rows(
     session: AsyncSession,
     context: AppContext,
     membership_ids: Sequence[str],
@@ -262,12 +262,12 @@ async def run_export(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]
         organization = await get_organization(session, scope.org_id)
         columns = await template_columns(session, scope.org_id)
         tree = await DepartmentTree.load(session, scope.org_id)
-        membership_ids = await _member_ids_in_scope(session, scope)
+        membership_ids = await member_ids_in_scope(session, scope)
     rows: list[list[str]] = []
     for start in range(0, len(membership_ids), EXPORT_BATCH):
         async with job.transaction() as session:
             batch = membership_ids[start : start + EXPORT_BATCH]
-            rows.extend(await _export_rows(session, context, batch, columns, tree))
+            rows.extend(await export_rows(session, context, batch, columns, tree))
         await job.report_progress(len(rows), len(membership_ids), f"正在导出：{len(rows)} 行")
     headers = [column.header for column in columns]
     content = await asyncio.to_thread(xlsx_bytes, headers, rows)

@@ -1,21 +1,29 @@
-"""HTTP endpoints of privacy.erasure: deregistering the caller's current organisation.
+"""HTTP endpoints of privacy.erasure: deregistering the caller's current organisation, and the
+archive of its data that the main admin may take during the cooling-off period.
 
 Removing a member is `DELETE /api/v1/org/members/{id}` (org.api), which erases through
 privacy.erasure.service.erase_member."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.caller import Caller
 from zhengtong.core.context import AppContext
-from zhengtong.privacy.erasure import deregistration
+from zhengtong.platform.jobs import JobStatus
+from zhengtong.privacy.erasure import archive, deregistration
 from zhengtong.privacy.erasure.schemas import (
     DeregistrationCodeSent,
     DeregistrationRead,
     DeregistrationRequest,
+    OrgArchiveRead,
+    OrgArchiveStatus,
 )
+from zhengtong.privacy.rights.exporting import link_hours
 from zhengtong.web.auth import CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
 
@@ -67,3 +75,60 @@ async def cancel_deregistration(
     """The main admin cancels during the cooling-off period."""
     await deregistration.cancel_deregistration(session, context, caller, ip=ip)
     return await _read(session, context, caller)
+
+
+def _archive_status(context: AppContext, view: archive.ArchiveView) -> OrgArchiveStatus:
+    job = view.job
+    if job is None:
+        return OrgArchiveStatus(link_hours=link_hours(context), archive=None)
+    read = OrgArchiveRead(
+        job_id=job.id,
+        status=JobStatus(job.status),
+        percent=job.progress_percent,
+        done=job.progress_done,
+        total=job.progress_total,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        expires_at=view.expires_at,
+        bytes=(job.result or {}).get("bytes"),
+        download_url=view.download_url,
+    )
+    return OrgArchiveStatus(link_hours=link_hours(context), archive=read)
+
+
+@router.post("/org/deregistration/archive", response_model=OrgArchiveStatus, status_code=202)
+async def start_org_archive(
+    caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
+) -> OrgArchiveStatus:
+    """The main admin starts the archive of the organisation's data (directory, conversations,
+    files) during the cooling-off period; one already running is returned instead."""
+    await archive.start_archive(session, context, caller, ip=ip)
+    return _archive_status(context, await archive.archive_status(session, context, caller))
+
+
+@router.get("/org/deregistration/archive", response_model=OrgArchiveStatus)
+async def get_org_archive(caller: CurrentCaller, session: DbSession, context: Context) -> OrgArchiveStatus:
+    """The organisation's latest archive with its progress, and its download link once done."""
+    return _archive_status(context, await archive.archive_status(session, context, caller))
+
+
+@router.get("/org/deregistration/archive/{job_id}/download", response_class=Response)
+async def download_org_archive(
+    job_id: str,
+    caller: CurrentCaller,
+    session: DbSession,
+    context: Context,
+    ip: ClientIp,
+    expires: Annotated[int, Query()],
+    signature: Annotated[str, Query(max_length=128)],
+) -> Response:
+    """The archive's zip, for the main admin with the signed link, until it expires."""
+    file = await archive.read_archive(
+        session, context, caller, job_id=job_id, expires=expires, signature=signature, ip=ip
+    )
+    disposition = f"attachment; filename=\"org-archive.zip\"; filename*=UTF-8''{quote(file.filename)}"
+    return Response(
+        file.content,
+        media_type="application/zip",
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+    )

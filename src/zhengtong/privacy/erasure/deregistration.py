@@ -223,7 +223,7 @@ async def _tell_members(
     requested: bool,
 ) -> None:
     """An in-app notice and an SMS to every member (privacy.operator.notices)."""
-    from zhengtong.privacy.operator.notices import notify_people
+    from zhengtong.notifications.notices import notify_people
 
     members = await session.scalars(select(Membership.account_id).where(Membership.org_id == organization.id))
     day = deregistration.purge_at.astimezone(_LOCAL_TIME)

@@ -1,5 +1,6 @@
 """Background jobs of privacy.erasure: the purge of a deregistered organisation at the end of its
-cooling-off period, and the hourly sweep that re-enqueues a purge whose job failed for good.
+cooling-off period, the hourly sweep that re-enqueues a purge whose job failed for good, and the
+organisation's archive with the hourly removal of expired ones (privacy.erasure.archive).
 Imported by zhengtong.privacy.jobs, which the job runner imports at start."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 from zhengtong.core.clock import utcnow
 from zhengtong.platform import jobs
 from zhengtong.platform.jobs import JobContext
+from zhengtong.privacy.erasure import archive
 from zhengtong.privacy.erasure.deregistration import PURGE_JOB, SWEEP_JOB, reschedule_forgotten_purges
 from zhengtong.privacy.erasure.models import LIVE_STATES, Deregistration
 from zhengtong.privacy.erasure.service import purge_organization
@@ -40,3 +42,16 @@ async def sweep_deregistrations(job: JobContext, payload: dict[str, Any]) -> dic
 
 
 jobs.schedule(SWEEP_JOB, kind=SWEEP_JOB, every_seconds=3600)
+
+
+@jobs.register(archive.ARCHIVE_JOB)
+async def archive_organization(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    return await archive.run_archive(job, payload)
+
+
+@jobs.register(archive.CLEANUP_JOB)
+async def remove_expired_archives(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    return await archive.remove_expired_archives(job, payload)
+
+
+jobs.schedule(archive.CLEANUP_JOB, kind=archive.CLEANUP_JOB, every_seconds=3600)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from zhengtong.core.schemas import InputSchema, OutputSchema
+from zhengtong.platform.jobs import JobStatus
 
 
 class DeregistrationRead(OutputSchema):
@@ -33,3 +34,23 @@ class DeregistrationRequest(InputSchema):
         min_length=1, max_length=200, description="the organisation's name, typed to confirm"
     )
     code: str = Field(min_length=4, max_length=10, description="the SMS code sent to the main admin")
+
+
+class OrgArchiveRead(OutputSchema):
+    """An archive of the organisation's data (directory, conversations, files) and its job."""
+
+    job_id: str
+    status: JobStatus
+    percent: int | None  # None while the job cannot yet say how much there is
+    done: int  # members and messages written so far
+    total: int | None
+    created_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime | None
+    bytes: int | None
+    download_url: str | None  # signed, for the main admin, until expires_at
+
+
+class OrgArchiveStatus(OutputSchema):
+    link_hours: int  # how long a finished archive can be downloaded
+    archive: OrgArchiveRead | None  # the latest one

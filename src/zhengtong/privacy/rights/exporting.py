@@ -288,7 +288,8 @@ async def _export_table(
 _UNSAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 
-def _safe_name(name: str) -> str:
+def safe_file_name(name: str) -> str:
+    """A file name that is safe as one segment of a path inside a zip (no separators, no "..")."""
     cleaned = _UNSAFE_NAME.sub("_", name).strip("._")
     return cleaned[:100] or "file"
 
@@ -320,7 +321,7 @@ async def _read_upload(context: AppContext, opener: Opener, chat_file: ChatFile)
         data = cipher.decrypt(sealed, aad=chat_file.storage_key.encode())
     except (CryptoError, FileNotFoundError, ValueError):
         return None
-    path = f"files/{chat_file.id}_{_safe_name(name)}"
+    path = f"files/{chat_file.id}_{safe_file_name(name)}"
     entry = {
         "file": path,
         "id": chat_file.id,

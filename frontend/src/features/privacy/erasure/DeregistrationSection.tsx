@@ -1,5 +1,6 @@
 // 注销组织: what deregistering does, the request (the organisation's name typed and an SMS code),
-// the countdown of the cooling-off period, cancelling, and an export of the address book first.
+// the countdown of the cooling-off period, cancelling, an export of the address book first, and during
+// the cooling-off period the archive of all the organisation's data (ArchiveCard).
 import { CloudDownloadOutlined, DownloadOutlined, StopOutlined, UndoOutlined } from "@ant-design/icons";
 import { Alert, App, Button, Card, Flex, Input, Modal, Popconfirm, Progress, Space, Spin, Typography } from "antd";
 import { useCallback, useEffect, useState } from "react";
@@ -9,6 +10,7 @@ import { useIsPhone } from "../../../app/useIsPhone";
 import { useLanguage, useT } from "../../../i18n";
 import { downloadFile, formatDateTime, problemText } from "../../admin/shared";
 import { JobProgress } from "../../jobs/JobProgress";
+import { ArchiveCard } from "./ArchiveCard";
 import "./erasure.css";
 
 type Status = ResponseOf<"/api/v1/org/deregistration", "get">;
@@ -303,7 +305,12 @@ export function DeregistrationSection() {
   return (
     <div className="zt-admin-two" data-testid="deregistration-section">
       {main}
-      {status.state !== "purging" && <ExportCard />}
+      {status.state !== "purging" && (
+        <Space orientation="vertical" size={16} style={{ width: "100%" }}>
+          {status.can_manage && status.state === "cooling_off" && <ArchiveCard />}
+          <ExportCard />
+        </Space>
+      )}
     </div>
   );
 }
