@@ -25,6 +25,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def domain_routers() -> list[APIRouter]:
     """Each domain's router, mounted under /api/v1. New domains add theirs here."""
+    from zhengtong.apps.api import router as apps_router
     from zhengtong.directory.api import router as directory_router
     from zhengtong.identity.api import router as identity_router
     from zhengtong.im.api import router as im_router
@@ -39,6 +40,7 @@ def domain_routers() -> list[APIRouter]:
     from zhengtong.privacy.rights.api import router as rights_router
     from zhengtong.privacy.scan.api import router as scan_router
     from zhengtong.scim.api import token_router as scim_token_router
+    from zhengtong.worknotices.api import router as worknotices_router
 
     return [
         identity_router,
@@ -48,6 +50,8 @@ def domain_routers() -> list[APIRouter]:
         directory_router,
         im_router,
         notifications_router,
+        apps_router,
+        worknotices_router,
         jobs_router,
         scim_token_router,
         consent_router,
@@ -115,6 +119,9 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     from zhengtong.scim.api import install as install_scim
 
     install_scim(app)  # /scim/v2, outside /api/v1: SCIM clients expect the protocol's own base path
+    from zhengtong.compat.oapi import install as install_open_api
+
+    install_open_api(app)  # /oapi: DingTalk-compatible, for integrations that only change their base URL
     _mount_client(app)
     return app
 

@@ -1,5 +1,6 @@
 """Imports every domain's models so that `metadata` knows every table (Alembic, tests, privacy)."""
 
+from zhengtong.apps import models as _apps  # noqa: F401
 from zhengtong.core.db import Base
 from zhengtong.directory import models as _directory  # noqa: F401
 from zhengtong.identity import models as _identity  # noqa: F401
@@ -14,5 +15,6 @@ from zhengtong.privacy.operator import models as _privacy_operator  # noqa: F401
 from zhengtong.privacy.rights import models as _privacy_rights  # noqa: F401
 from zhengtong.privacy.scan import models as _privacy_scan  # noqa: F401
 from zhengtong.scim import models as _scim  # noqa: F401
+from zhengtong.worknotices import models as _worknotices  # noqa: F401
 
 metadata = Base.metadata

@@ -14,9 +14,9 @@ from sqlalchemy.sql import Executable
 from zhengtong.cli import main
 from zhengtong.core.context import AppContext
 from zhengtong.core.crypto import Keyring, load_master_key
-from zhengtong.core.keystore import MemoryKeyStore
 from zhengtong.core.ids import new_id
 from zhengtong.core.inventory import Action, DataClass, declaration_of
+from zhengtong.core.keystore import MemoryKeyStore
 from zhengtong.platform.audit import (
     GENESIS_HASH,
     PLATFORM_SCOPE,

@@ -111,6 +111,18 @@ async def record_disclosure(
     return disclosure
 
 
+async def already_disclosed(session: AsyncSession, *, org_id: str, source_ref: str, reference: str) -> bool:
+    """Whether a disclosure from `source_ref` (an app) about `reference` was recorded already."""
+    found = await session.scalar(
+        select(Disclosure.id).where(
+            Disclosure.org_id == org_id,
+            Disclosure.source_ref == source_ref,
+            Disclosure.reference == reference,
+        )
+    )
+    return found is not None
+
+
 async def record_legal_request(
     session: AsyncSession,
     context: AppContext,
