@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -26,6 +26,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def domain_routers() -> list[APIRouter]:
     """Each domain's router, mounted under /api/v1. New domains add theirs here."""
     from zhengtong.apps.api import router as apps_router
+    from zhengtong.ding.api import router as ding_router
     from zhengtong.directory.api import router as directory_router
     from zhengtong.identity.api import router as identity_router
     from zhengtong.im.api import router as im_router
@@ -39,6 +40,7 @@ def domain_routers() -> list[APIRouter]:
     from zhengtong.privacy.operator.api import router as privacy_operator_router
     from zhengtong.privacy.rights.api import router as rights_router
     from zhengtong.privacy.scan.api import router as scan_router
+    from zhengtong.robots.api import router as robots_router
     from zhengtong.scim.api import token_router as scim_token_router
     from zhengtong.worknotices.api import router as worknotices_router
 
@@ -49,6 +51,8 @@ def domain_routers() -> list[APIRouter]:
         transfer_router,
         directory_router,
         im_router,
+        robots_router,
+        ding_router,
         notifications_router,
         apps_router,
         worknotices_router,
@@ -97,9 +101,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     )
     app.state.ready = False
     install_error_handlers(app)
-    from zhengtong.privacy.operator.gate import CollectionGate
 
-    app.add_middleware(CollectionGate)  # after a service shutdown's date nothing new is collected
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
@@ -111,17 +113,27 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
             raise AppError(NOT_READY)
         return {"status": "ok"}
 
+    from zhengtong.privacy.operator.gate import check_collection_gate
+
+    gated = [Depends(check_collection_gate)]  # after a service shutdown's date nothing new is collected
     for router in domain_routers():
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", dependencies=gated)
     from zhengtong.realtime import router as realtime_router
 
     app.include_router(realtime_router, prefix="/api/v1")
-    from zhengtong.scim.api import install as install_scim
+    from zhengtong.scim.api import router as scim_router
 
-    install_scim(app)  # /scim/v2, outside /api/v1: SCIM clients expect the protocol's own base path
-    from zhengtong.compat.oapi import install as install_open_api
+    # Outside /api/v1: these protocols' clients expect their own base paths.
+    app.include_router(scim_router, include_in_schema=False, dependencies=gated)  # /scim/v2
+    from zhengtong.compat.oapi import router as open_api_router
 
-    install_open_api(app)  # /oapi: DingTalk-compatible, for integrations that only change their base URL
+    app.include_router(open_api_router, dependencies=gated)  # /oapi, DingTalk-compatible
+    from zhengtong.robots.webhook import router as robot_webhook_router
+
+    app.include_router(robot_webhook_router, dependencies=gated)  # /robot, DingTalk's robot webhook
+    from zhengtong.scim.api import install_error_shape as install_scim_errors
+
+    install_scim_errors(app)
     _mount_client(app)
     return app
 

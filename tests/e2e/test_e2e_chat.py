@@ -2,9 +2,10 @@
 messages and unread badges arriving live, read receipts that turn from "1人未读" to "全部已读" while
 the sender watches, a group with an @mention and its read list, a recall that disappears on the
 other side, an image with its thumbnail, and the phone layout; "N人未读" counting down from the read
-events alone, a group owner's recall named on every side, the 发消息 button of the address book's
-card, online dots, the composer's limits, a search hit far back in the history opened around it, and
-a pinned conversation following on the person's other device."""
+events alone, the read list of a 60-member group loading page by page as it scrolls (desktop and
+phone), a group owner's recall named on every side, the 发消息 button of the address book's card,
+online dots, the composer's limits, a search hit far back in the history opened around it, and a
+pinned conversation following on the person's other device."""
 
 from __future__ import annotations
 
@@ -402,6 +403,8 @@ def test_unread_counts_down_as_each_member_reads(web: Any) -> None:
     expect(_theirs(p2, "第三季度工作总结")).to_be_visible()
     expect(po.get_by_test_id("reads-tab-unread")).to_have_text("未读（0）")
     expect(po.get_by_test_id("reads-tab-read")).to_have_text("已读（2）")
+    expect(reads.get_by_test_id("unread-people")).to_have_count(0)  # the 暂无 of an empty tab
+    assert len([url for url in fetched if "/reads" in url]) == 1, fetched  # the 未读 tab's one page
     po.get_by_test_id("reads-tab-read").click()
     expect(reads.get_by_test_id("read-people")).to_contain_text(first)
     expect(reads.get_by_test_id("read-people")).to_contain_text(second)
@@ -409,7 +412,8 @@ def test_unread_counts_down_as_each_member_reads(web: Any) -> None:
     expect(reads).to_be_hidden()
     expect(receipt).to_have_text("全部已读")
     assert [url for url in fetched if re.search(r"/conversations/\w+/messages", url)] == [], fetched
-    assert len([url for url in fetched if "/reads" in url]) == 1, fetched
+    reads_fetched = [url for url in fetched if "/reads" in url]
+    assert len(reads_fetched) == 2 and "tab=read" in reads_fetched[1], fetched
 
     # Opening the group's settings asks who of its members is online, and shows it.
     asked.clear()
@@ -439,6 +443,70 @@ def test_unread_counts_down_as_each_member_reads(web: Any) -> None:
     expect(p2.get_by_text("这条消息发错群了")).to_have_count(0)
     expect(_row(p2, "季度总结审阅组")).to_contain_text(f"群主或管理员“{owner}”撤回了“{first}”的一条消息")
     web.screenshot(p2, "chat-recalled-by-owner-zh")
+
+
+def _department_member_ids(context: Any, names: set[str]) -> list[str]:
+    departments = context.request.get("/api/v1/directory/tree").json()["departments"]
+    ids: list[str] = []
+    for department in departments:
+        if department["name"] in names:
+            path = f"/api/v1/directory/departments/{department['id']}/members"
+            ids += [
+                member["id"] for member in context.request.get(path, params={"limit": 100}).json()["items"]
+            ]
+    return ids
+
+
+def test_the_read_list_of_a_big_group_loads_as_it_scrolls(web: Any) -> None:
+    owner_context, _ = _person(web, COUNTDOWN[0])
+    # Sixty colleagues no browser test logs in as: the demo's 信息化处 and 行政审批处 sections.
+    members = _department_member_ids(
+        owner_context, {"网络安全科", "数据管理科", "应用开发科", "受理科", "审核科"}
+    )
+    assert len(members) == 60, members
+    group = _post(
+        web,
+        owner_context,
+        "/api/v1/im/conversations/group",
+        {"name": "年度总结报送群", "member_ids": members},
+    )
+    path = f"/api/v1/im/conversations/{group['id']}/messages"
+    _post(web, owner_context, path, {"text": "请各位于周五前报送年度总结"})
+
+    page = owner_context.new_page()
+    page.goto(f"/chat/{group['id']}")
+    expect(page.get_by_test_id("conversation-pane")).to_have_attribute("data-connection", "open")
+    receipt = _own(page, "报送年度总结").get_by_test_id("receipt")
+    expect(receipt).to_have_text("60人未读")
+    receipt.click()
+    # 未读 first, with both counts, and the first page of 50 by name.
+    expect(page.get_by_test_id("reads-tab-unread")).to_have_text("未读（60）")
+    expect(page.get_by_test_id("reads-tab-read")).to_have_text("已读（0）")
+    unread = page.get_by_test_id("unread-people")
+    expect(unread).to_have_attribute("data-loaded", "50")
+    names = unread.get_by_test_id("read-name").all_inner_texts()
+    assert names == sorted(names), names
+    web.screenshot(page, "chat-read-list-paged-zh")
+    # Scrolling near the bottom brings the rest.
+    unread.evaluate("node => { node.scrollTop = node.scrollHeight; }")
+    expect(unread).to_have_attribute("data-loaded", "60")
+    expect(unread.get_by_test_id("read-person")).to_have_count(60)
+    expect(page.get_by_test_id("reads-more")).to_have_count(0)
+    page.get_by_test_id("reads-tab-read").click()
+    expect(page.get_by_test_id("read-list")).to_contain_text("暂无")
+
+    # On a phone the list takes the screen's width and scrolls the same way.
+    phone_context, _ = _person(web, COUNTDOWN[0], phone=True)
+    phone = phone_context.new_page()
+    phone.goto(f"/chat/{group['id']}")
+    expect(phone.get_by_test_id("page-chat")).to_have_attribute("data-view", "conversation")
+    _own(phone, "报送年度总结").get_by_test_id("receipt").tap()
+    expect(phone.get_by_test_id("reads-tab-unread")).to_have_text("未读（60）")
+    expect(phone.get_by_test_id("read-person").first).to_be_visible()
+    web.screenshot(phone, "chat-phone-read-list-zh")
+    listed = phone.get_by_test_id("unread-people")
+    listed.evaluate("node => { node.scrollTop = node.scrollHeight; }")
+    expect(listed).to_have_attribute("data-loaded", "60")
 
 
 def test_message_button_on_a_member_card(web: Any, tmp_path: Any) -> None:

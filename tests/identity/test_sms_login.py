@@ -12,7 +12,7 @@ from zhengtong.core.context import AppContext
 from zhengtong.identity.models import Account, AuthSession
 from zhengtong.org.models import Membership
 from zhengtong.platform.audit import AuditEntry
-from zhengtong.platform.notify import read_outbox
+from zhengtong.platform.notify import DeliveryFailed, read_outbox
 
 
 async def _count(context: AppContext, model: type, *where: object) -> int:
@@ -179,3 +179,22 @@ async def test_logout_ends_the_session(client: httpx.AsyncClient, context: AppCo
     replayed = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert replayed.status_code == 401 and replayed.json()["code"] == "auth.required"
     assert "auth.logout" in [e.action for e in await _audit(context)]
+
+
+class _RefusingCarrier:
+    async def send_sms(self, mobile: str, template: str, text: str, params: dict[str, object]) -> None:
+        raise DeliveryFailed("http 503")
+
+
+async def test_a_carrier_that_refuses_the_code_gets_a_clear_answer(
+    client: httpx.AsyncClient, context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member = await create_member(context)
+    monkeypatch.setattr(context, "sms", _RefusingCarrier())
+
+    answer = await client.post(
+        "/api/v1/auth/sms/send", json={"mobile": member.mobile}, headers={"Accept-Language": "en"}
+    )
+
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "auth.sms_unavailable" and answer.json()["message"].isascii()

@@ -114,8 +114,11 @@ async def test_opt_out_hides_a_persons_reading(context: AppContext, make_client:
     async with context.events.listen(sender.member.account_id) as to_sender:
         await shy.post(f"/im/conversations/{group_id}/read", {"seq": sent["seq"]})
         assert await _drain(context, to_sender) == []
-    reads = (await sender.get(f"/im/messages/{sent['id']}/reads")).json()
-    assert (reads["read"], reads["unread"], reads["hidden_count"]) == ([], [open_reader.id], 1)
+    # The hidden member is counted apart and listed in neither tab.
+    for tab, listed in (("unread", [open_reader.id]), ("read", [])):
+        reads = (await sender.get(f"/im/messages/{sent['id']}/reads", tab=tab)).json()
+        assert [item["membership_id"] for item in reads["items"]] == listed
+        assert (reads["read_count"], reads["unread_count"], reads["hidden_count"]) == (0, 1, 1)
 
 
 def _preference(**values: Any) -> ChatPreference:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from chat_world import open_direct, open_group, person
-from sqlalchemy import func, select
+from chat_world import Person, open_direct, open_group, person
+from sqlalchemy import func, select, update
 
-from helpers import next_event
+from helpers import create_member, next_event
 from zhengtong.core.clock import clock
 from zhengtong.core.context import AppContext
 from zhengtong.im.models import ConversationMember, Message
@@ -41,23 +42,144 @@ async def test_direct_chat_send_history_and_unread(context: AppContext, make_cli
     assert [m["unread_count"] for m in mine] == [0, 0]
 
 
-async def test_read_list_names_who_read_and_who_did_not(context: AppContext, make_client: Any) -> None:
+async def _reads(sender: Person, message_id: str, **params: Any) -> dict[str, Any]:
+    answer = await sender.get(f"/im/messages/{message_id}/reads", **params)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+async def _whole_tab(sender: Person, message_id: str, tab: str, limit: int) -> list[tuple[str, str]]:
+    """(name, membership id) of everyone in one tab, page by page as a scrolling client asks."""
+    people: list[tuple[str, str]] = []
+    cursor = None
+    while True:
+        page = await _reads(
+            sender, message_id, tab=tab, limit=limit, **({"cursor": cursor} if cursor else {})
+        )
+        assert page["tab"] == tab and len(page["items"]) <= limit
+        people += [(item["name"], item["membership_id"]) for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return people
+
+
+async def _set_read_seq(
+    context: AppContext, conversation_id: str, membership_ids: list[str], seq: int
+) -> None:
+    """Watermarks moved as the members' own reading would (they are not logged in here)."""
+    async with context.db.transaction() as session:
+        await session.execute(
+            update(ConversationMember)
+            .where(
+                ConversationMember.conversation_id == conversation_id,
+                ConversationMember.membership_id.in_(membership_ids),
+            )
+            .values(read_seq=seq)
+        )
+
+
+async def test_read_list_counts_both_tabs_and_lists_one_tab_by_name(
+    context: AppContext, make_client: Any
+) -> None:
     owner = await person(context, make_client, "王五")
-    readers = [await person(context, make_client, f"成员{n}") for n in range(3)]
+    readers = [await person(context, make_client, f"成员{n}") for n in (2, 0, 1)]
     group_id = await open_group(owner, *readers)
     sent = await owner.send(group_id, "请大家确认")
     assert sent["unread_count"] == 3
-    await readers[0].post(f"/im/conversations/{group_id}/read", {"seq": sent["seq"]})
+    await readers[1].post(f"/im/conversations/{group_id}/read", {"seq": sent["seq"]})
 
-    answer = await owner.get(f"/im/messages/{sent['id']}/reads")
-    reads = answer.json()
-    assert reads["read"] == [readers[0].id]
-    assert sorted(reads["unread"]) == sorted(r.id for r in readers[1:])
-    assert reads["names"][readers[0].id] == "成员0"
+    unread = await _reads(owner, sent["id"])  # 未读 first, as DingTalk opens the list
+    assert (unread["tab"], unread["read_count"], unread["unread_count"], unread["hidden_count"]) == (
+        "unread",
+        1,
+        2,
+        0,
+    )
+    assert unread["items"] == [
+        {"membership_id": readers[2].id, "name": "成员1"},
+        {"membership_id": readers[0].id, "name": "成员2"},
+    ]
+    assert unread["next_cursor"] is None
+    read = await _reads(owner, sent["id"], tab="read")
+    assert read["items"] == [{"membership_id": readers[1].id, "name": "成员0"}]
+    assert (read["read_count"], read["unread_count"]) == (1, 2)
 
     # Only the sender sees the read list of a message.
-    refused = await readers[0].get(f"/im/messages/{sent['id']}/reads")
+    refused = await readers[1].get(f"/im/messages/{sent['id']}/reads")
     assert (refused.status_code, refused.json()["code"]) == (403, "im.not_own_message")
+
+
+async def test_paging_through_both_tabs_lists_everyone_present_once_in_order(
+    context: AppContext, make_client: Any
+) -> None:
+    owner = await person(context, make_client, "发送人")
+    # Out of alphabetical order, with namesakes (ordered by id) and a name that sorts first.
+    names = ["赵六", "成员", "李四", "成员", "Alice", "张三", "成员", "钱七", "孙八"]
+    members = [await create_member(context, name=name) for name in names]
+    group_id = await open_group(owner)
+    added = await owner.post(
+        f"/im/conversations/{group_id}/members", {"member_ids": [m.membership_id for m in members]}
+    )
+    assert added.status_code == 200, added.text
+    sent = await owner.send(group_id, "周五前提交材料")
+    late = await create_member(context, name="后来者")  # joined after the message: not about them
+    assert (
+        await owner.post(f"/im/conversations/{group_id}/members", {"member_ids": [late.membership_id]})
+    ).status_code == 200
+    readers = [m.membership_id for m in members[::2]]
+    await _set_read_seq(context, group_id, [*readers, late.membership_id], sent["seq"])
+
+    everyone = sorted((m.name, m.membership_id) for m in members)
+    for limit in (1, 2, 4, 200):
+        read = await _whole_tab(owner, sent["id"], "read", limit)
+        unread = await _whole_tab(owner, sent["id"], "unread", limit)
+        assert read == sorted(p for p in everyone if p[1] in readers)
+        assert unread == sorted(p for p in everyone if p[1] not in readers)
+        assert sorted(read + unread) == everyone  # each member exactly once, the sender in neither
+    counts = await _reads(owner, sent["id"], limit=1)
+    assert (counts["read_count"], counts["unread_count"], counts["hidden_count"]) == (5, 4, 0)
+
+
+async def test_bad_read_list_requests_are_refused(context: AppContext, make_client: Any) -> None:
+    owner = await person(context, make_client, "发送人")
+    other = await person(context, make_client, "同事")
+    stranger = await person(context, make_client, "外单位", org_name="另一单位")
+    conversation_id = await open_direct(owner, other)
+    sent = await owner.send(conversation_id, "请查收")
+    path = f"/im/messages/{sent['id']}/reads"
+    before = await _reads(owner, sent["id"])
+
+    def encoded(value: str) -> str:
+        return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+    for cursor in (
+        "",
+        "不是游标",
+        "%%%",
+        encoded("not json"),
+        encoded("[1, 2]"),
+        encoded('["x"]'),
+        encoded("{}"),
+        encoded('{"name": "x", "id": "y"}'),
+        encoded('["x", 1]'),
+    ):
+        answer = await owner.get(path, cursor=cursor)
+        assert (answer.status_code, answer.json()["code"]) == (422, "im.read_cursor_invalid"), cursor
+    refused = await owner.http.get(
+        f"/api/v1{path}", params={"cursor": "%%%"}, headers={"Accept-Language": "en"}
+    )
+    assert refused.json()["message"] == "This position in the read list is not valid; open the list again"
+    for params in ({"limit": 0}, {"limit": 201}, {"limit": "many"}, {"tab": "all"}):
+        answer = await owner.get(path, **params)
+        assert (answer.status_code, answer.json()["code"]) == (422, "request.invalid"), params
+
+    # A member of another organisation learns nothing, whatever they ask, and changes nothing.
+    for params in ({}, {"tab": "read"}, {"cursor": before["next_cursor"] or encoded('["", ""]')}):
+        answer = await stranger.get(path, **params)
+        assert (answer.status_code, answer.json()["code"]) == (404, "im.message_not_found"), params
+    assert await _reads(owner, sent["id"]) == before
+    assert (await other.conversation(conversation_id))["read_seq"] == 0
 
 
 async def test_watermark_stores_one_row_per_member_whatever_is_read(

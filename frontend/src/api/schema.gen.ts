@@ -208,6 +208,214 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Ding
+         * @description Sends now, or at `scheduled_at` (to the minute); from a chat message with `source_message_id`.
+         */
+        post: operations["ding-create_ding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/files/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload Attachment */
+        post: operations["ding-upload_attachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Received
+         * @description DINGs that reached the caller; `unconfirmed=true`: only those still to confirm.
+         */
+        get: operations["ding-list_received"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Sent */
+        get: operations["ding-list_sent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/{ding_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Ding */
+        get: operations["ding-get_ding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/{ding_id}/attachment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download Attachment */
+        get: operations["ding-download_attachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/{ding_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Calls off a scheduled DING before it leaves (the sender).
+         */
+        post: operations["ding-cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/{ding_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm
+         * @description 确认收到: a recipient's one tap; confirming again changes nothing.
+         */
+        post: operations["ding-confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/{ding_id}/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Recipients
+         * @description One page of 未确认 or 已确认 with both counts (the sender only); `next_cursor` continues the tab.
+         */
+        get: operations["ding-list_recipients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/{ding_id}/recipients/{membership_id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recipient Attempts
+         * @description Every delivery attempt to one recipient and its result (the sender only).
+         */
+        get: operations["ding-recipient_attempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ding/{ding_id}/remind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remind
+         * @description 再次提醒 everyone unconfirmed (the sender, at most once per five minutes).
+         */
+        post: operations["ding-remind"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/directory/departments/{department_id}/members": {
         parameters: {
             query?: never;
@@ -592,6 +800,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/im/conversations/{conversation_id}/robots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Robots */
+        get: operations["robots-list_robots"];
+        put?: never;
+        /** Add Robot */
+        post: operations["robots-add_robot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/robots/{robot_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Robot */
+        delete: operations["robots-remove_robot"];
+        options?: never;
+        head?: never;
+        /** Update Robot */
+        patch: operations["robots-update_robot"];
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/robots/{robot_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Robot Deliveries */
+        get: operations["robots-list_robot_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/im/conversations/{conversation_id}/robots/{robot_id}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset Robot Credentials */
+        post: operations["robots-reset_robot_credentials"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/im/conversations/{conversation_id}/settings": {
         parameters: {
             query?: never;
@@ -736,7 +1014,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read List */
+        /**
+         * Read List
+         * @description One page of one tab of a message's read list, with the counts of both tabs; `next_cursor`
+         *     asks for the next page of the same tab.
+         */
         get: operations["im-read_list"];
         put?: never;
         post?: never;
@@ -1035,7 +1317,7 @@ export interface paths {
             cookie?: never;
         };
         /** List My Notices */
-        get: operations["privacy-list_my_notices"];
+        get: operations["notifications-list_my_notices"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1054,7 +1336,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Mark All My Notices Read */
-        post: operations["privacy-mark_all_my_notices_read"];
+        post: operations["notifications-mark_all_my_notices_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1071,7 +1353,28 @@ export interface paths {
         get?: never;
         put?: never;
         /** Mark My Notice Read */
-        post: operations["privacy-mark_my_notice_read"];
+        post: operations["notifications-mark_my_notice_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get My Notification Preferences */
+        get: operations["notifications-get_my_notification_preferences"];
+        /**
+         * Set My Notification Preferences
+         * @description Categories listed replace their channels (the others stay); quiet hours when given.
+         */
+        put: operations["notifications-set_my_notification_preferences"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1341,6 +1644,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/org/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Apps */
+        get: operations["apps-list_apps"];
+        put?: never;
+        /** Create App */
+        post: operations["apps-create_app"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/apps/{app_id}/disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set App Disabled */
+        put: operations["apps-set_app_disabled"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/apps/{app_id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate App Secret */
+        post: operations["apps-rotate_app_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/org/audit-log": {
         parameters: {
             query?: never;
@@ -1436,6 +1791,51 @@ export interface paths {
          * @description The main admin cancels during the cooling-off period.
          */
         delete: operations["privacy-cancel_deregistration"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/deregistration/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Org Archive
+         * @description The organisation's latest archive with its progress, and its download link once done.
+         */
+        get: operations["privacy-get_org_archive"];
+        put?: never;
+        /**
+         * Start Org Archive
+         * @description The main admin starts the archive of the organisation's data (directory, conversations,
+         *     files) during the cooling-off period; one already running is returned instead.
+         */
+        post: operations["privacy-start_org_archive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/deregistration/archive/{job_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Org Archive
+         * @description The archive's zip, for the main admin with the signed link, until it expires.
+         */
+        get: operations["privacy-download_org_archive"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1807,6 +2207,75 @@ export interface paths {
         post?: never;
         /** Delete Visibility Rule */
         delete: operations["org-delete_visibility_rule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/work-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Work Notices */
+        get: operations["worknotices-list_work_notices"];
+        put?: never;
+        /** Send Work Notice */
+        post: operations["worknotices-send_work_notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/work-notices/{work_notice_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Work Notice Detail */
+        get: operations["worknotices-work_notice_detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/work-notices/{work_notice_id}/recall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Recall Work Notice */
+        post: operations["worknotices-recall_work_notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/work-notices/{work_notice_id}/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Work Notice Recipients */
+        get: operations["worknotices-work_notice_recipients"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2383,6 +2852,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Subscribe This Browser */
+        post: operations["notifications-subscribe_this_browser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/subscriptions/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unsubscribe This Browser */
+        delete: operations["notifications-unsubscribe_this_browser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/vapid-public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Vapid Public Key */
+        get: operations["notifications-get_vapid_public_key"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Work Notices */
+        get: operations["worknotices-my_work_notices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-notices/{work_notice_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open Work Notice */
+        get: operations["worknotices-open_work_notice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-notices/{work_notice_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read Work Notice
+         * @description Marks it read, here and under the bell (the client calls this when it shows the notice).
+         */
+        post: operations["worknotices-read_work_notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -2549,6 +3123,89 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** AppCreate */
+        AppCreate: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Name */
+            name: string;
+        };
+        /** AppDisabled */
+        AppDisabled: {
+            /** Disabled */
+            disabled: boolean;
+        };
+        /** AppRead */
+        AppRead: {
+            /** Agent Id */
+            agent_id: number;
+            /** App Key */
+            app_key: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Disabled At */
+            disabled_at: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** AppWithSecret */
+        AppWithSecret: {
+            /** Agent Id */
+            agent_id: number;
+            /** App Key */
+            app_key: string;
+            /** App Secret */
+            app_secret: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Disabled At */
+            disabled_at: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** AttemptRead */
+        AttemptRead: {
+            /** Attempted At */
+            attempted_at: string | null;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "in_app" | "sms" | "call";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Detail */
+            detail: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "queued" | "sent" | "answered" | "unanswered" | "failed" | "held_quiet_hours";
+            /** Round Number */
+            round_number: number;
+        };
         /** AuditEntryRead */
         AuditEntryRead: {
             /** Action */
@@ -2597,6 +3254,11 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** Body_ding-upload_attachment */
+        "Body_ding-upload_attachment": {
+            /** File */
+            file: string;
+        };
         /** Body_im-upload_file */
         "Body_im-upload_file": {
             /** File */
@@ -2636,6 +3298,31 @@ export interface components {
         CancellationConfirm: {
             /** Code */
             code: string;
+        };
+        /**
+         * Category
+         * @enum {string}
+         */
+        Category: "system" | "ding" | "work_notice" | "mention";
+        /** CategoryChannels */
+        CategoryChannels: {
+            category: components["schemas"]["Category"];
+            /** Email */
+            email: boolean;
+            /** Push */
+            push: boolean;
+            /** Sms */
+            sms: boolean;
+        };
+        /** CategoryChannelsIn */
+        CategoryChannelsIn: {
+            category: components["schemas"]["Category"];
+            /** Email */
+            email: boolean;
+            /** Push */
+            push: boolean;
+            /** Sms */
+            sms: boolean;
         };
         /** CategoryCount */
         CategoryCount: {
@@ -2951,6 +3638,101 @@ export interface components {
              * @description the organisation's name, typed to confirm
              */
             org_name: string;
+        };
+        /** DingFileRead */
+        DingFileRead: {
+            /** Content Type */
+            content_type: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+        };
+        /** DingIn */
+        DingIn: {
+            /** Attachment Id */
+            attachment_id?: string | null;
+            /**
+             * Channel
+             * @default in_app
+             * @enum {string}
+             */
+            channel: "in_app" | "sms" | "call";
+            /**
+             * Emergency
+             * @default false
+             */
+            emergency: boolean;
+            /** Recipient Ids */
+            recipient_ids?: string[];
+            /** Scheduled At */
+            scheduled_at?: string | null;
+            /** Source Message Id */
+            source_message_id?: string | null;
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+        };
+        /** DingPage */
+        DingPage: {
+            /** Items */
+            items: components["schemas"]["DingRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** DingRead */
+        DingRead: {
+            attachment: components["schemas"]["DingFileRead"] | null;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "in_app" | "sms" | "call";
+            /** Confirmed Count */
+            confirmed_count?: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Emergency */
+            emergency: boolean;
+            /** Id */
+            id: string;
+            /** Last Reminded At */
+            last_reminded_at?: string | null;
+            /** My Confirmed At */
+            my_confirmed_at?: string | null;
+            /** Recipient Count */
+            recipient_count: number;
+            /** Remind Wait Seconds */
+            remind_wait_seconds?: number | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "sender" | "recipient";
+            /** Scheduled At */
+            scheduled_at: string | null;
+            /** Sender Membership Id */
+            sender_membership_id: string | null;
+            /** Sender Name */
+            sender_name: string;
+            /** Sent At */
+            sent_at: string | null;
+            /** Source Message Id */
+            source_message_id: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "scheduled" | "sent" | "cancelled";
+            /** Text */
+            text: string;
         };
         /** DirectIn */
         DirectIn: {
@@ -3823,6 +4605,7 @@ export interface components {
             recalled: boolean;
             /** Recalled By Membership Id */
             recalled_by_membership_id?: string | null;
+            robot?: components["schemas"]["RobotCard"] | null;
             /** Sender Membership Id */
             sender_membership_id: string | null;
             /** Sender Name */
@@ -3864,9 +4647,25 @@ export interface components {
         /** NoticeList */
         NoticeList: {
             /** Items */
-            items: components["schemas"]["zhengtong__privacy__operator__schemas__NoticeRead"][];
+            items: components["schemas"]["zhengtong__notifications__schemas__NoticeRead"][];
             /** Unread */
             unread: number;
+        };
+        /** NotificationPreferencesIn */
+        NotificationPreferencesIn: {
+            /** Categories */
+            categories?: components["schemas"]["CategoryChannelsIn"][];
+            quiet_hours?: components["schemas"]["QuietHoursIn"] | null;
+        };
+        /** NotificationPreferencesRead */
+        NotificationPreferencesRead: {
+            /** Categories */
+            categories: components["schemas"]["CategoryChannels"][];
+            /** Push This Browser */
+            push_this_browser: boolean;
+            quiet_hours: components["schemas"]["QuietHoursRead"] | null;
+            /** Required Kinds */
+            required_kinds: string[];
         };
         /** NotifyIn */
         NotifyIn: {
@@ -3877,6 +4676,40 @@ export interface components {
         NotifyOut: {
             /** People */
             people: number;
+        };
+        /**
+         * OrgArchiveRead
+         * @description An archive of the organisation's data (directory, conversations, files) and its job.
+         */
+        OrgArchiveRead: {
+            /** Bytes */
+            bytes: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Done */
+            done: number;
+            /** Download Url */
+            download_url: string | null;
+            /** Expires At */
+            expires_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Job Id */
+            job_id: string;
+            /** Percent */
+            percent: number | null;
+            status: components["schemas"]["JobStatus"];
+            /** Total */
+            total: number | null;
+        };
+        /** OrgArchiveStatus */
+        OrgArchiveStatus: {
+            archive: components["schemas"]["OrgArchiveRead"] | null;
+            /** Link Hours */
+            link_hours: number;
         };
         /** OrgSettingsIn */
         OrgSettingsIn: {
@@ -4121,6 +4954,32 @@ export interface components {
             /** Title Zh */
             title_zh: string;
         };
+        /** PushKeysIn */
+        PushKeysIn: {
+            /** Auth */
+            auth: string;
+            /** P256Dh */
+            p256dh: string;
+        };
+        /**
+         * PushSubscriptionIn
+         * @description What a browser's PushSubscription.toJSON() gives (without expirationTime).
+         */
+        PushSubscriptionIn: {
+            /** Endpoint */
+            endpoint: string;
+            keys: components["schemas"]["PushKeysIn"];
+        };
+        /** PushSubscriptionRead */
+        PushSubscriptionRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+        };
         /** QrConfirmIn */
         QrConfirmIn: {
             /** Approve */
@@ -4160,6 +5019,30 @@ export interface components {
             /** Qr Text */
             qr_text: string;
         };
+        /** QuietHoursIn */
+        QuietHoursIn: {
+            /** Enabled */
+            enabled: boolean;
+            /** End */
+            end: string;
+            /** Start */
+            start: string;
+            /** Timezone */
+            timezone: string;
+        };
+        /** QuietHoursRead */
+        QuietHoursRead: {
+            /** Enabled */
+            enabled: boolean;
+            /** End */
+            end: string;
+            /** In Quiet Hours */
+            in_quiet_hours: boolean;
+            /** Start */
+            start: string;
+            /** Timezone */
+            timezone: string;
+        };
         /** QuoteRead */
         QuoteRead: {
             /** Excerpt */
@@ -4194,18 +5077,64 @@ export interface components {
             /** Seq */
             seq: number;
         };
-        /** ReadListRead */
+        /**
+         * ReadListRead
+         * @description One page of one tab of a message's read list (已读 or 未读), with the counts of both.
+         */
         ReadListRead: {
             /** Hidden Count */
             hidden_count: number;
-            /** Names */
-            names: {
-                [key: string]: string;
-            };
-            /** Read */
-            read: string[];
-            /** Unread */
-            unread: string[];
+            /** Items */
+            items: components["schemas"]["ReadPerson"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Read Count */
+            read_count: number;
+            /**
+             * Tab
+             * @enum {string}
+             */
+            tab: "read" | "unread";
+            /** Unread Count */
+            unread_count: number;
+        };
+        /** ReadPerson */
+        ReadPerson: {
+            /** Membership Id */
+            membership_id: string;
+            /** Name */
+            name: string;
+        };
+        /** ReceivedRead */
+        ReceivedRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Msg */
+            msg: {
+                [key: string]: unknown;
+            } | null;
+            /** Read At */
+            read_at: string | null;
+            /** Recalled */
+            recalled: boolean;
+            /** Sender Name */
+            sender_name: string;
+        };
+        /** RecipientAttempts */
+        RecipientAttempts: {
+            /** Held Until */
+            held_until: string | null;
+            /** Items */
+            items: components["schemas"]["AttemptRead"][];
+            /** Membership Id */
+            membership_id: string;
+            /** Name */
+            name: string;
         };
         /**
          * RecipientKind
@@ -4287,6 +5216,221 @@ export interface components {
          * @enum {string}
          */
         RequestStatus: "open" | "in_progress" | "done" | "refused" | "withdrawn";
+        /** RobotButton */
+        RobotButton: {
+            /** Title */
+            title: string;
+            /** Url */
+            url: string;
+        };
+        /**
+         * RobotCard
+         * @description What a group robot posted (robots/bodies.py checked it), with the robot: DingTalk's text,
+         *     markdown, link, actionCard or feedCard. Every URL is http(s).
+         */
+        RobotCard: {
+            /**
+             * Avatar
+             * @default robot
+             */
+            avatar: string;
+            /** Buttons */
+            buttons?: components["schemas"]["RobotButton"][];
+            /** Id */
+            id: string;
+            /** Links */
+            links?: components["schemas"]["RobotLink"][];
+            /** Msgtype */
+            msgtype: string;
+            /** Name */
+            name: string;
+            /**
+             * Pic Url
+             * @default
+             */
+            pic_url: string;
+            /**
+             * Single Title
+             * @default
+             */
+            single_title: string;
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /**
+             * Url
+             * @default
+             */
+            url: string;
+            /**
+             * Vertical Buttons
+             * @default true
+             */
+            vertical_buttons: boolean;
+        };
+        /** RobotCreate */
+        RobotCreate: {
+            /**
+             * Avatar
+             * @default robot
+             * @enum {string}
+             */
+            avatar: "robot" | "alert" | "chart" | "bell" | "code";
+            /** Ip Allowlist */
+            ip_allowlist?: string[];
+            /** Keywords */
+            keywords?: string[];
+            /** Name */
+            name: string;
+            /**
+             * Outgoing Enabled
+             * @default false
+             */
+            outgoing_enabled: boolean;
+            /**
+             * Outgoing Url
+             * @default
+             */
+            outgoing_url: string;
+            /**
+             * Rate Limit Per Minute
+             * @default 60
+             */
+            rate_limit_per_minute: number;
+            /**
+             * Signature
+             * @default true
+             */
+            signature: boolean;
+        };
+        /**
+         * RobotDeliveryRead
+         * @description One call to an outgoing robot: delivered, failed (tried again) or refused (never tried).
+         */
+        RobotDeliveryRead: {
+            /** Attempt */
+            attempt: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Detail */
+            detail: string;
+            /** Http Status */
+            http_status: number | null;
+            /** Id */
+            id: string;
+            /** Message Id */
+            message_id: string;
+            /** Outcome */
+            outcome: string;
+            /** Replied */
+            replied: boolean;
+        };
+        /** RobotLink */
+        RobotLink: {
+            /**
+             * Pic Url
+             * @default
+             */
+            pic_url: string;
+            /** Title */
+            title: string;
+            /** Url */
+            url: string;
+        };
+        /**
+         * RobotRead
+         * @description A robot as its group's managers see it, credentials included.
+         */
+        RobotRead: {
+            /** Avatar */
+            avatar: string;
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Disabled */
+            disabled: boolean;
+            /** Id */
+            id: string;
+            /** Ip Allowlist */
+            ip_allowlist: string[];
+            /** Keywords */
+            keywords: string[];
+            /** Name */
+            name: string;
+            /** Outgoing Enabled */
+            outgoing_enabled: boolean;
+            /** Outgoing Token */
+            outgoing_token: string | null;
+            /** Outgoing Url */
+            outgoing_url: string;
+            /** Rate Limit Per Minute */
+            rate_limit_per_minute: number;
+            /** Secret */
+            secret: string | null;
+            /** Signature */
+            signature: boolean;
+            /** Webhook Url */
+            webhook_url: string;
+        };
+        /**
+         * RobotReset
+         * @description Which credentials to replace; the old ones stop working at once.
+         */
+        RobotReset: {
+            /**
+             * Outgoing Token
+             * @default false
+             */
+            outgoing_token: boolean;
+            /**
+             * Secret
+             * @default false
+             */
+            secret: boolean;
+            /**
+             * Token
+             * @default false
+             */
+            token: boolean;
+        };
+        /**
+         * RobotUpdate
+         * @description Only the fields given change.
+         */
+        RobotUpdate: {
+            /** Avatar */
+            avatar?: ("robot" | "alert" | "chart" | "bell" | "code") | null;
+            /** Disabled */
+            disabled?: boolean | null;
+            /** Ip Allowlist */
+            ip_allowlist?: string[] | null;
+            /** Keywords */
+            keywords?: string[] | null;
+            /** Name */
+            name?: string | null;
+            /** Outgoing Enabled */
+            outgoing_enabled?: boolean | null;
+            /** Outgoing Url */
+            outgoing_url?: string | null;
+            /** Rate Limit Per Minute */
+            rate_limit_per_minute?: number | null;
+            /** Signature */
+            signature?: boolean | null;
+        };
         /** RoleCreate */
         RoleCreate: {
             /**
@@ -4610,6 +5754,11 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /** VapidPublicKey */
+        VapidPublicKey: {
+            /** Public Key */
+            public_key: string;
+        };
         /** VisibilityRuleIn */
         VisibilityRuleIn: {
             /** Listed Department Ids */
@@ -4635,6 +5784,138 @@ export interface components {
             enabled: boolean;
             /** Text */
             text: string;
+        };
+        /** WorkNoticeCreate */
+        WorkNoticeCreate: {
+            /** Department Ids */
+            department_ids?: string[];
+            /** Msg */
+            msg: {
+                [key: string]: unknown;
+            };
+            /**
+             * To All
+             * @default false
+             */
+            to_all: boolean;
+            /** User Ids */
+            user_ids?: string[];
+        };
+        /** WorkNoticeDetail */
+        WorkNoticeDetail: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Done */
+            done: number;
+            /** Id */
+            id: string;
+            /** Invalid Department Ids */
+            invalid_department_ids: string[];
+            /** Invalid User Ids */
+            invalid_user_ids: string[];
+            /** Job Id */
+            job_id: string | null;
+            /** Msg */
+            msg: {
+                [key: string]: unknown;
+            } | null;
+            /** Msgtype */
+            msgtype: string;
+            /** Percent */
+            percent: number;
+            /** Read */
+            read: number;
+            /** Recalled At */
+            recalled_at: string | null;
+            /** Sender Name */
+            sender_name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "sending" | "sent" | "recalled";
+            /** Task Id */
+            task_id: number;
+            /** Title */
+            title: string;
+            /** Total */
+            total: number;
+            /** Unread */
+            unread: number;
+        };
+        /** WorkNoticeSummary */
+        WorkNoticeSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Done */
+            done: number;
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Msgtype */
+            msgtype: string;
+            /** Percent */
+            percent: number;
+            /** Read */
+            read: number;
+            /** Recalled At */
+            recalled_at: string | null;
+            /** Sender Name */
+            sender_name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "sending" | "sent" | "recalled";
+            /** Task Id */
+            task_id: number;
+            /** Title */
+            title: string;
+            /** Total */
+            total: number;
+            /** Unread */
+            unread: number;
+        };
+        /**
+         * RecipientPage
+         * @description One page of one tab (未确认 by the sender's order, 已确认 newest first), with both counts.
+         */
+        zhengtong__ding__schemas__RecipientPage: {
+            /** Confirmed Count */
+            confirmed_count: number;
+            /** Items */
+            items: components["schemas"]["zhengtong__ding__schemas__RecipientRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /**
+             * Tab
+             * @enum {string}
+             */
+            tab: "unconfirmed" | "confirmed";
+            /** Unconfirmed Count */
+            unconfirmed_count: number;
+        };
+        /** RecipientRead */
+        zhengtong__ding__schemas__RecipientRead: {
+            /** Confirmed At */
+            confirmed_at: string | null;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Held Until */
+            held_until: string | null;
+            /** Last Reminded At */
+            last_reminded_at: string | null;
+            /** Membership Id */
+            membership_id: string;
+            /** Name */
+            name: string;
         };
         /** SeatRead */
         zhengtong__directory__schemas__SeatRead: {
@@ -4663,6 +5944,30 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** NoticeRead */
+        zhengtong__notifications__schemas__NoticeRead: {
+            /** Body */
+            body: {
+                [key: string]: string;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Link */
+            link: string;
+            /** Read At */
+            read_at: string | null;
+            /** Subject */
+            subject: {
+                [key: string]: string;
+            };
+        };
         /** JoinRequestRead */
         zhengtong__org__invite_api__JoinRequestRead: {
             /**
@@ -4689,28 +5994,6 @@ export interface components {
             title: string;
         };
         /** NoticeRead */
-        zhengtong__privacy__operator__schemas__NoticeRead: {
-            /** Body */
-            body: {
-                [key: string]: string;
-            };
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Id */
-            id: string;
-            /** Kind */
-            kind: string;
-            /** Read At */
-            read_at: string | null;
-            /** Subject */
-            subject: {
-                [key: string]: string;
-            };
-        };
-        /** NoticeRead */
         zhengtong__privacy__rights__schemas__NoticeRead: {
             /**
              * Created At
@@ -4725,6 +6008,22 @@ export interface components {
             /** Request Id */
             request_id: string;
             status: components["schemas"]["RequestStatus"];
+        };
+        /** RecipientPage */
+        zhengtong__worknotices__schemas__RecipientPage: {
+            /** Items */
+            items: components["schemas"]["zhengtong__worknotices__schemas__RecipientRead"][];
+            /** Total */
+            total: number;
+        };
+        /** RecipientRead */
+        zhengtong__worknotices__schemas__RecipientRead: {
+            /** Membership Id */
+            membership_id: string;
+            /** Name */
+            name: string;
+            /** Read At */
+            read_at: string | null;
         };
     };
     responses: never;
@@ -5073,6 +6372,359 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LoginResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-create_ding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DingIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DingRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-upload_attachment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_ding-upload_attachment"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DingFileRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-list_received": {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                unconfirmed?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DingPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-list_sent": {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DingPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-get_ding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DingRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-download_attachment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DingRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DingRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-list_recipients": {
+        parameters: {
+            query?: {
+                tab?: "unconfirmed" | "confirmed";
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                ding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["zhengtong__ding__schemas__RecipientPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-recipient_attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ding_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecipientAttempts"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "ding-remind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DingRead"];
                 };
             };
             /** @description Validation Error */
@@ -5880,6 +7532,206 @@ export interface operations {
             };
         };
     };
+    "robots-list_robots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RobotRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "robots-add_robot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RobotCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RobotRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "robots-remove_robot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                robot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "robots-update_robot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                robot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RobotUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RobotRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "robots-list_robot_deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                robot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RobotDeliveryRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "robots-reset_robot_credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+                robot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RobotReset"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RobotRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "im-update_group_settings": {
         parameters: {
             query?: never;
@@ -6169,7 +8021,11 @@ export interface operations {
     };
     "im-read_list": {
         parameters: {
-            query?: never;
+            query?: {
+                tab?: "read" | "unread";
+                limit?: number;
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 message_id: string;
@@ -6759,7 +8615,7 @@ export interface operations {
             };
         };
     };
-    "privacy-list_my_notices": {
+    "notifications-list_my_notices": {
         parameters: {
             query?: {
                 unread_only?: boolean;
@@ -6791,7 +8647,7 @@ export interface operations {
             };
         };
     };
-    "privacy-mark_all_my_notices_read": {
+    "notifications-mark_all_my_notices_read": {
         parameters: {
             query?: never;
             header?: never;
@@ -6809,7 +8665,7 @@ export interface operations {
             };
         };
     };
-    "privacy-mark_my_notice_read": {
+    "notifications-mark_my_notice_read": {
         parameters: {
             query?: never;
             header?: never;
@@ -6826,7 +8682,60 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["zhengtong__privacy__operator__schemas__NoticeRead"];
+                    "application/json": components["schemas"]["zhengtong__notifications__schemas__NoticeRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "notifications-get_my_notification_preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesRead"];
+                };
+            };
+        };
+    };
+    "notifications-set_my_notification_preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferencesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesRead"];
                 };
             };
             /** @description Validation Error */
@@ -7359,6 +9268,125 @@ export interface operations {
             };
         };
     };
+    "apps-list_apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"][];
+                };
+            };
+        };
+    };
+    "apps-create_app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppWithSecret"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "apps-set_app_disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppDisabled"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "apps-rotate_app_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppWithSecret"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "org-read_audit_log": {
         parameters: {
             query?: {
@@ -7630,6 +9658,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeregistrationRead"];
+                };
+            };
+        };
+    };
+    "privacy-get_org_archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgArchiveStatus"];
+                };
+            };
+        };
+    };
+    "privacy-start_org_archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgArchiveStatus"];
+                };
+            };
+        };
+    };
+    "privacy-download_org_archive": {
+        parameters: {
+            query: {
+                expires: number;
+                signature: string;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -8431,6 +10531,167 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "worknotices-list_work_notices": {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkNoticeSummary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "worknotices-send_work_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkNoticeCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkNoticeSummary"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "worknotices-work_notice_detail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkNoticeDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "worknotices-recall_work_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkNoticeSummary"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "worknotices-work_notice_recipients": {
+        parameters: {
+            query?: {
+                read?: boolean;
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                work_notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["zhengtong__worknotices__schemas__RecipientPage"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -9486,6 +11747,170 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "notifications-subscribe_this_browser": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscriptionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "notifications-unsubscribe_this_browser": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "notifications-get_vapid_public_key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VapidPublicKey"];
+                };
+            };
+        };
+    };
+    "worknotices-my_work_notices": {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceivedRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "worknotices-open_work_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceivedRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "worknotices-read_work_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceivedRead"];
                 };
             };
             /** @description Validation Error */

@@ -5,6 +5,7 @@ import { lazy, Suspense, useEffect } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 
 import { translate, useLanguage } from "../i18n";
+import { DingAlertsLayout } from "../features/ding/DingAlertsLayout";
 import { PolicyGate } from "../features/privacy/consent/PolicyGate";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { FullPageSpin, HOME, LoginStage, RequireSession } from "./guards";
@@ -21,10 +22,12 @@ const CapabilityPage = lazy(() => import("../features/capabilities/CapabilityPag
 const SettingsPage = lazy(() => import("../features/settings/SettingsPage"));
 const ContactsPage = lazy(() => import("../features/directory/ContactsPage"));
 const ChatPage = lazy(() => import("../features/chat/ChatPage"));
+const DingPage = lazy(() => import("../features/ding/DingPage"));
 const AdminPage = lazy(() => import("../features/admin/AdminPage"));
 const JoinPage = lazy(() => import("../features/admin/JoinPage"));
 const PrivacyCentrePage = lazy(() => import("../features/privacy/PrivacyCentrePage"));
 const OperatorPage = lazy(() => import("../features/privacy/operator/OperatorPage"));
+const WorkNoticesPage = lazy(() => import("../features/worknotices/ReceivedPage"));
 const NotFound = lazy(() => import("./NotFound"));
 
 function AppRoutes() {
@@ -43,6 +46,8 @@ function AppRoutes() {
         {/* Public: an invitation link, opened by someone without an account */}
         <Route path="/join/:token" element={<JoinPage />} />
         <Route element={<RequireSession><PolicyGate><AppLayout /></PolicyGate></RequireSession>}>
+          {/* The DING banner shows above every page of the app */}
+          <Route element={<DingAlertsLayout />}>
           <Route index element={<Navigate to={HOME} replace />} />
           {NAV_ITEMS.map((item) => (
             <Route
@@ -51,6 +56,8 @@ function AppRoutes() {
               element={
                 item.key === "messages" ? (
                   <ChatPage />
+                ) : item.key === "ding" ? (
+                  <DingPage />
                 ) : item.key === "contacts" ? (
                   <ContactsPage />
                 ) : (
@@ -60,6 +67,7 @@ function AppRoutes() {
             />
           ))}
           <Route path="/chat/:conversationId" element={<ChatPage />} />
+          <Route path="/ding/:dingId" element={<DingPage />} />
           {/* The address chat had before it was built */}
           <Route path="/messages" element={<Navigate to="/chat" replace />} />
           <Route path="/admin" element={<AdminPage />} />
@@ -70,7 +78,11 @@ function AppRoutes() {
           <Route path="/privacy/:tab" element={<PrivacyCentrePage />} />
           <Route path="/operator" element={<OperatorPage />} />
           <Route path="/operator/:section" element={<OperatorPage />} />
+          {/* Work notices received; the bell links to /work-notices/{id} */}
+          <Route path="/work-notices" element={<WorkNoticesPage />} />
+          <Route path="/work-notices/:workNoticeId" element={<WorkNoticesPage />} />
           <Route path="*" element={<NotFound />} />
+          </Route>
         </Route>
       </Routes>
     </Suspense>

@@ -2,6 +2,11 @@ import { consentEn } from "../features/privacy/consent/messages";
 import { rightsEn } from "../features/privacy/rights/messages";
 import { erasureEn } from "../features/privacy/erasure/messages";
 import { operatorEn } from "../features/privacy/operator/messages";
+import { appsEn } from "../features/apps/messages";
+import { workNoticesEn } from "../features/worknotices/messages";
+import { notificationsEn } from "../features/settings/notificationMessages";
+import { dingEn } from "../features/ding/messages";
+import { robotsEn } from "../features/chat/robots/messages";
 import type { MessageKey } from "./zh-CN";
 
 export const en: Record<MessageKey, string> = {
@@ -493,6 +498,12 @@ export const en: Record<MessageKey, string> = {
   "audit.action.org.join_request_decided": "Join request decided",
   "audit.action.org.directory_imported": "Directory imported",
   "audit.action.org.directory_exported": "Directory exported",
+  "audit.action.apps.created": "App created",
+  "audit.action.apps.secret_rotated": "App secret reset",
+  "audit.action.apps.disabled": "App disabled",
+  "audit.action.apps.enabled": "App enabled",
+  "audit.action.worknotices.sent": "Work notice sent",
+  "audit.action.worknotices.recalled": "Work notice recalled",
   "audit.action.scim.token_created": "SCIM token created",
   "audit.action.scim.token_revoked": "SCIM token revoked",
   "audit.action.scim.user_created": "SCIM: member added",
@@ -605,6 +616,7 @@ export const en: Record<MessageKey, string> = {
   "chat.reads.unread": "Unread ({count})",
   "chat.reads.read": "Read ({count})",
   "chat.reads.nobody": "Nobody",
+  "chat.reads.more": "Load more",
   "chat.reads.hidden": "{count} more keep their read status private",
   "chat.action.react": "React",
   "chat.action.reply": "Reply",
@@ -737,4 +749,9 @@ export const en: Record<MessageKey, string> = {
   ...rightsEn,
   ...erasureEn,
   ...operatorEn,
+  ...appsEn,
+  ...workNoticesEn,
+  ...notificationsEn,
+  ...dingEn,
+  ...robotsEn,
 };

@@ -2,6 +2,11 @@ import { consentZh } from "../features/privacy/consent/messages";
 import { rightsZh } from "../features/privacy/rights/messages";
 import { erasureZh } from "../features/privacy/erasure/messages";
 import { operatorZh } from "../features/privacy/operator/messages";
+import { appsZh } from "../features/apps/messages";
+import { workNoticesZh } from "../features/worknotices/messages";
+import { notificationsZh } from "../features/settings/notificationMessages";
+import { dingZh } from "../features/ding/messages";
+import { robotsZh } from "../features/chat/robots/messages";
 // Simplified Chinese: the default language. Every key here must also exist in en.ts (the type checks it).
 export const zhCN = {
   "app.name": "政通",
@@ -492,6 +497,12 @@ export const zhCN = {
   "audit.action.org.join_request_decided": "审核加入申请",
   "audit.action.org.directory_imported": "批量导入",
   "audit.action.org.directory_exported": "导出通讯录",
+  "audit.action.apps.created": "创建应用",
+  "audit.action.apps.secret_rotated": "重置应用 Secret",
+  "audit.action.apps.disabled": "停用应用",
+  "audit.action.apps.enabled": "启用应用",
+  "audit.action.worknotices.sent": "发送工作通知",
+  "audit.action.worknotices.recalled": "撤回工作通知",
   "audit.action.scim.token_created": "创建 SCIM 令牌",
   "audit.action.scim.token_revoked": "吊销 SCIM 令牌",
   "audit.action.scim.user_created": "SCIM 新增成员",
@@ -604,6 +615,7 @@ export const zhCN = {
   "chat.reads.unread": "未读（{count}）",
   "chat.reads.read": "已读（{count}）",
   "chat.reads.nobody": "暂无",
+  "chat.reads.more": "加载更多",
   "chat.reads.hidden": "另有 {count} 人设置了不公开已读状态",
   "chat.action.react": "表情回应",
   "chat.action.reply": "回复",
@@ -736,6 +748,11 @@ export const zhCN = {
   ...rightsZh,
   ...erasureZh,
   ...operatorZh,
+  ...appsZh,
+  ...workNoticesZh,
+  ...notificationsZh,
+  ...dingZh,
+  ...robotsZh,
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

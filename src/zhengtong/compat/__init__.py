@@ -1,3 +1,3 @@
-"""The DingTalk-compatible open API (../shared/design/OPENAPI-COMPAT.md): an adapter over the same
+"""The DingTalk-compatible open API (the design notes' OPENAPI-COMPAT.md): an adapter over the same
 services as the native API, so that an integration written for DingTalk works when only its base
 URL changes. Answers keep DingTalk's {"errcode", "errmsg"} envelope."""

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -202,7 +202,3 @@ async def recall(request: Request) -> JSONResponse:
         return ok()
 
     return await _answer(request, handle)
-
-
-def install(app: FastAPI) -> None:
-    app.include_router(router)

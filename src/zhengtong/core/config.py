@@ -24,7 +24,24 @@ class Settings:
     key_dir: Path | None = None  # organisations' key secrets (core.keystore); None: data_dir/keys
     national_crypto: bool = False  # SM4-GCM and SM3 instead of AES-256-GCM and SHA-256
     environment: str = "development"  # "production" refuses development-only providers
-    sms_provider: str = "outbox"  # development provider that records into the outbox
+    # Notification channels (platform/notify.py, platform/channels/). "outbox" is the development
+    # provider that records into data_dir/outbox.jsonl; production refuses it on every channel.
+    sms_provider: str = "outbox"  # outbox | gateway
+    voice_provider: str = "outbox"  # outbox | gateway (the same HTTP gateway as SMS)
+    sms_gateway_url: str = ""  # base URL of the SMS/voice bridge (docs/gateway.md)
+    sms_gateway_secret: str = ""  # shared secret of the bridge's HMAC-SHA256 signatures
+    email_provider: str = "outbox"  # outbox | smtp
+    smtp_url: str = ""  # smtp://user:pass@host:587?starttls=true, smtps://… for implicit TLS
+    email_from: str = ""  # the From header, e.g. "政通 <noreply@zt.example.gov.cn>"
+    push_provider: str = "outbox"  # outbox | webpush
+    vapid_private_key: str | None = None  # base64url of 32 bytes; None: read or create data_dir/vapid.key
+    vapid_subject: str = "mailto:admin@localhost"  # the operator's contact, sent to push services
+    # Push services browsers use (outside the installation, like the browsers themselves): any,
+    # unless the operator lists the hosts allowed (a push service of their own, say).
+    push_allowed_hosts: tuple[str, ...] = ()
+    notify_timeout_seconds: int = 10  # one send through any channel; longer counts as failed
+    # A delivery that failed for good is tried again on another channel: "from:to" pairs.
+    notify_fallback: tuple[str, ...] = ("push:sms", "email:sms")
     admin_totp_required: bool = True
     public_url: str = ""  # e.g. https://zt.example.gov.cn; decides Secure cookies when https
     max_body_bytes: int = 1024 * 1024
@@ -32,6 +49,9 @@ class Settings:
     run_jobs_in_process: bool = True
     session_days: int = 30
     chat_sends_per_minute: int = 120  # per person, against flooding
+    # Private, loopback or link-local networks (CIDR) that outgoing group robots may call; by
+    # default they reach public addresses only (robots/egress.py: no request into the intranet).
+    robot_allowed_networks: tuple[str, ...] = ()
     deregistration_cooling_days: int = 30  # an organisation's data is purged this long after it asks
     log_level: str = "info"
     log_to_files: bool = True  # data_dir/logs/{access,app}-YYYY-MM-DD.log besides stderr
@@ -67,6 +87,10 @@ class Settings:
         return self.data_dir / "outbox.jsonl"
 
     @property
+    def vapid_key_path(self) -> Path:
+        return self.data_dir / "vapid.key"
+
+    @property
     def keys_dir(self) -> Path:
         return self.key_dir or self.data_dir / "keys"
 
@@ -92,11 +116,24 @@ _ENV_NAMES = {
     "ZT_NATIONAL_CRYPTO": "national_crypto",
     "ZT_ENVIRONMENT": "environment",
     "ZT_SMS_PROVIDER": "sms_provider",
+    "ZT_VOICE_PROVIDER": "voice_provider",
+    "ZT_SMS_GATEWAY_URL": "sms_gateway_url",
+    "ZT_SMS_GATEWAY_SECRET": "sms_gateway_secret",
+    "ZT_EMAIL_PROVIDER": "email_provider",
+    "ZT_SMTP_URL": "smtp_url",
+    "ZT_EMAIL_FROM": "email_from",
+    "ZT_PUSH_PROVIDER": "push_provider",
+    "ZT_VAPID_PRIVATE_KEY": "vapid_private_key",
+    "ZT_VAPID_SUBJECT": "vapid_subject",
+    "ZT_PUSH_ALLOWED_HOSTS": "push_allowed_hosts",
+    "ZT_NOTIFY_TIMEOUT_SECONDS": "notify_timeout_seconds",
+    "ZT_NOTIFY_FALLBACK": "notify_fallback",
     "ZT_ADMIN_TOTP_REQUIRED": "admin_totp_required",
     "ZT_PUBLIC_URL": "public_url",
     "ZT_MAX_BODY_BYTES": "max_body_bytes",
     "ZT_MAX_UPLOAD_BYTES": "max_upload_bytes",
     "ZT_CHAT_SENDS_PER_MINUTE": "chat_sends_per_minute",
+    "ZT_ROBOT_ALLOWED_NETWORKS": "robot_allowed_networks",
     "ZT_DEREGISTRATION_COOLING_DAYS": "deregistration_cooling_days",
     "ZT_RUN_JOBS_IN_PROCESS": "run_jobs_in_process",
     "ZT_SESSION_DAYS": "session_days",

@@ -10,6 +10,7 @@ from zhengtong.core import crypto
 from zhengtong.core.config import Settings
 from zhengtong.core.db import Database
 from zhengtong.core.keystore import FileKeyStore
+from zhengtong.platform.channels.vapid import VapidKey, load_vapid_key
 from zhengtong.platform.eventlog import EventLog, InProcessEventLog
 from zhengtong.platform.events import EventBus, InProcessBus
 from zhengtong.platform.notify import EmailProvider, OutboxProvider, PushProvider, SmsProvider, VoiceProvider
@@ -34,6 +35,7 @@ class AppContext:
     voice: VoiceProvider
     email: EmailProvider
     push: PushProvider
+    vapid: VapidKey  # the installation's Web Push key pair; browsers subscribe with its public half
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -58,17 +60,71 @@ def _redis_parts(settings: Settings) -> tuple[EventBus, EventLog, Presence, Rate
     )
 
 
+_PROVIDERS = {
+    "sms_provider": ("outbox", "gateway"),
+    "voice_provider": ("outbox", "gateway"),
+    "email_provider": ("outbox", "smtp"),
+    "push_provider": ("outbox", "webpush"),
+}
+
+
+def _check_providers(settings: Settings) -> None:
+    """Refuses an unknown provider, and the outbox in production: it sends nothing and keeps
+    the messages, addresses included, in a file nobody reads."""
+    for name, known in _PROVIDERS.items():
+        chosen = getattr(settings, name)
+        if chosen not in known:
+            raise RuntimeError(f"ZT_{name.upper()} must be one of {', '.join(known)}, not {chosen!r}")
+        if settings.environment == "production" and chosen == "outbox":
+            raise RuntimeError(
+                f"the outbox is for development; set ZT_{name.upper()} to {known[1]} in production"
+            )
+
+
+def _sms_and_voice(settings: Settings) -> tuple[SmsProvider, VoiceProvider]:
+    outbox = OutboxProvider(settings.outbox_path)
+    if "gateway" not in (settings.sms_provider, settings.voice_provider):
+        return outbox, outbox
+    from zhengtong.platform.channels.gateway import GatewayProvider
+
+    gateway = GatewayProvider(settings)
+    return (
+        gateway if settings.sms_provider == "gateway" else outbox,
+        gateway if settings.voice_provider == "gateway" else outbox,
+    )
+
+
+def _email(settings: Settings) -> EmailProvider:
+    if settings.email_provider != "smtp":
+        return OutboxProvider(settings.outbox_path)
+    from zhengtong.platform.channels.smtp import SmtpProvider
+
+    return SmtpProvider(settings)
+
+
+def _push(settings: Settings, db: Database, vapid: VapidKey) -> PushProvider:
+    if settings.push_provider != "webpush":
+        return OutboxProvider(settings.outbox_path)
+    # The provider reads the notification centre's subscriptions table.
+    from zhengtong.notifications.push_provider import WebPushProvider
+    from zhengtong.platform.channels.webpush import WebPushSender
+
+    return WebPushProvider(db, WebPushSender(settings, vapid))
+
+
 def build_context(settings: Settings) -> AppContext:
     """Wires the configured implementations together; runs the crypto self-test first."""
     crypto.self_test()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     master_key = crypto.load_master_key(settings.master_key, settings.data_dir)
-    if settings.environment == "production" and settings.sms_provider == "outbox":
-        raise RuntimeError("the outbox SMS provider is for development; configure a carrier in production")
+    _check_providers(settings)
     bus, events, presence, limiter = _redis_parts(settings)
+    db = Database(settings.resolved_database_url)
+    vapid = load_vapid_key(settings.vapid_private_key, settings.vapid_key_path)
+    sms, voice = _sms_and_voice(settings)
     return AppContext(
         settings=settings,
-        db=Database(settings.resolved_database_url),
+        db=db,
         keyring=crypto.Keyring(
             master_key, key_store=FileKeyStore(settings.keys_dir), national=settings.national_crypto
         ),
@@ -77,8 +133,9 @@ def build_context(settings: Settings) -> AppContext:
         presence=presence,
         limiter=limiter,
         storage=LocalStorage(settings.files_dir),
-        sms=OutboxProvider(settings.outbox_path),
-        voice=OutboxProvider(settings.outbox_path),
-        email=OutboxProvider(settings.outbox_path),  # SMTP comes with issue 6
-        push=OutboxProvider(settings.outbox_path),  # a push gateway comes with issue 6
+        sms=sms,
+        voice=voice,
+        email=_email(settings),
+        push=_push(settings, db, vapid),
+        vapid=vapid,
     )

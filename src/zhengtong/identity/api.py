@@ -10,6 +10,7 @@ from zhengtong.identity import schemas, service
 from zhengtong.identity.models import AuthSession
 from zhengtong.web.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller, PartialCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
+from zhengtong.web.gates import Gate, open_through
 
 router = APIRouter(tags=["identity"])
 
@@ -97,6 +98,7 @@ def _answer_login(
 
 
 # Login ---------------------------------------------------------------------------------------
+@open_through(Gate.COLLECTION)
 @router.post("/auth/sms/send", response_model=schemas.SmsSendOut)
 async def send_sms_code(
     body: schemas.SmsSendIn, session: DbSession, context: Context, ip: ClientIp
@@ -107,6 +109,7 @@ async def send_sms_code(
     )
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/auth/sms/login", response_model=schemas.LoginResult)
 async def login_with_sms_code(
     body: schemas.SmsLoginIn,
@@ -122,6 +125,7 @@ async def login_with_sms_code(
     return _answer_login(request, response, context, outcome)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/auth/password/login", response_model=schemas.LoginResult)
 async def login_with_password(
     body: schemas.PasswordLoginIn,
@@ -137,6 +141,7 @@ async def login_with_password(
     return _answer_login(request, response, context, outcome)
 
 
+@open_through(Gate.POLICY, Gate.COLLECTION)
 @router.post("/auth/logout", status_code=204)
 async def logout(caller: PartialCaller, session: DbSession, context: Context, ip: ClientIp) -> Response:
     await service.revoke_session(session, context, caller, session_id=caller.session_id, ip=ip)
@@ -147,6 +152,7 @@ async def logout(caller: PartialCaller, session: DbSession, context: Context, ip
 
 
 # Second factor -------------------------------------------------------------------------------
+@open_through(Gate.COLLECTION)
 @router.post("/auth/totp/setup", response_model=schemas.TotpSetupOut)
 async def begin_totp_setup(
     caller: PartialCaller, session: DbSession, context: Context
@@ -155,6 +161,7 @@ async def begin_totp_setup(
     return schemas.TotpSetupOut(secret=setup.secret, otpauth_uri=setup.otpauth_uri)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/auth/totp/enable", response_model=schemas.LoginResult)
 async def enable_totp(
     body: schemas.TotpCodeIn,
@@ -168,6 +175,7 @@ async def enable_totp(
     return schemas.LoginResult(status="ok")
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/auth/totp/verify", response_model=schemas.LoginResult)
 async def verify_totp(
     body: schemas.TotpCodeIn,
@@ -181,6 +189,7 @@ async def verify_totp(
     return schemas.LoginResult(status="ok")
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/auth/totp/disable", status_code=204)
 async def disable_totp(
     body: schemas.TotpCodeIn, caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -190,6 +199,7 @@ async def disable_totp(
 
 
 # QR login ------------------------------------------------------------------------------------
+@open_through(Gate.COLLECTION)
 @router.post("/auth/qr", response_model=schemas.QrCreateOut)
 async def create_qr_login(
     request: Request, session: DbSession, context: Context, ip: ClientIp
@@ -221,6 +231,7 @@ async def poll_qr_login(
     return schemas.QrPollOut(status=status)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/auth/qr/scan", response_model=schemas.QrScanOut)
 async def scan_qr_login(
     body: schemas.QrTextIn, caller: CurrentCaller, session: DbSession, context: Context
@@ -229,6 +240,7 @@ async def scan_qr_login(
     return schemas.QrScanOut(device_label=qr.device_label)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/auth/qr/confirm", status_code=204)
 async def confirm_qr_login(
     body: schemas.QrConfirmIn, caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -263,11 +275,13 @@ async def _me_out(session: DbSession, context: Context, caller: CurrentCaller) -
     )
 
 
+@open_through(Gate.POLICY)
 @router.get("/me", response_model=schemas.MeOut)
 async def get_me(caller: CurrentCaller, session: DbSession, context: Context) -> schemas.MeOut:
     return await _me_out(session, context, caller)
 
 
+@open_through(Gate.COLLECTION)
 @router.put("/me/current-org", response_model=schemas.MeOut)
 async def switch_organization(
     body: schemas.SwitchOrgIn, caller: CurrentCaller, session: DbSession, context: Context
@@ -291,6 +305,7 @@ async def set_password(
     return Response(status_code=204)
 
 
+@open_through(Gate.POLICY, Gate.COLLECTION)
 @router.put("/me/language", status_code=204)
 async def set_language(body: schemas.LanguageIn, caller: CurrentCaller, session: DbSession) -> Response:
     await service.set_language(session, caller, language=body.language)

@@ -66,3 +66,9 @@ TOTP_REQUIRED_FOR_ADMIN = error_code(
 )
 QR_INVALID = error_code("auth.qr_invalid", 400, "二维码无效", "This QR code is not valid")
 QR_EXPIRED = error_code("auth.qr_expired", 410, "二维码已过期，请刷新", "The QR code has expired; refresh it")
+SMS_UNAVAILABLE = error_code(
+    "auth.sms_unavailable",
+    503,
+    "短信暂时无法发送，请稍后再试",
+    "Text messages cannot be sent right now; try again later",
+)

@@ -8,6 +8,7 @@ short transaction, because the request's own transaction rolls back with the err
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -44,7 +45,10 @@ from zhengtong.org import service as org_service
 from zhengtong.org.access import remember_current_membership
 from zhengtong.org.models import Membership, Organization
 from zhengtong.platform import audit
+from zhengtong.platform.notify import DeliveryFailed
 from zhengtong.platform.ratelimit import enforce
+
+log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=5)
 CODE_LENGTH = 6
@@ -241,7 +245,10 @@ async def _issue_code(
     row.code_hash = _code_hash(context.keyring, row.id, code)
 
     async def deliver() -> None:
-        await context.sms.send_sms(e164, template, text.format(code=code), {"code": code})
+        try:
+            await context.sms.send_sms(e164, template, text.format(code=code), {"code": code})
+        except DeliveryFailed as error:  # the carrier refused: say so, the person retries later
+            raise AppError(errors.SMS_UNAVAILABLE, {"reason": error.reason}) from error
 
     after_commit(session, deliver)
 
@@ -531,7 +538,10 @@ async def _remember_device(
     )
 
     async def notify() -> None:
-        await context.sms.send_sms(e164, "new_device_login", text, {"device": device.label})
+        try:
+            await context.sms.send_sms(e164, "new_device_login", text, {"device": device.label})
+        except DeliveryFailed as error:  # a courtesy warning: the login itself stands
+            log.warning("new-device SMS not sent (%s)", error.reason)
 
     after_commit(session, notify)
 

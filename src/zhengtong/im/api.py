@@ -402,10 +402,18 @@ async def pinned_messages(
 
 @router.get("/im/messages/{message_id}/reads", response_model=schemas.ReadListRead)
 async def read_list(
-    message_id: str, caller: CurrentCaller, session: DbSession, context: Context
+    message_id: str,
+    caller: CurrentCaller,
+    session: DbSession,
+    context: Context,
+    tab: schemas.ReadTab = "unread",  # DingTalk opens the list on 未读
+    limit: int = Query(default=50, ge=1, le=200),
+    cursor: str | None = None,
 ) -> schemas.ReadListRead:
+    """One page of one tab of a message's read list, with the counts of both tabs; `next_cursor`
+    asks for the next page of the same tab."""
     viewer = await _actor(session, caller)
-    return await messages.read_list(session, context, viewer, message_id)
+    return await messages.read_list(session, context, viewer, message_id, tab=tab, limit=limit, cursor=cursor)
 
 
 @router.post("/im/messages/{message_id}/recall", response_model=schemas.MessageRead)

@@ -82,4 +82,14 @@ def searchable_text(content: dict[str, Any]) -> str:
     attachment = content.get("attachment")
     if isinstance(attachment, dict):
         parts.append(str(attachment.get("name", "")))
+    robot = content.get("robot")
+    if isinstance(robot, dict):
+        parts.extend(_robot_words(robot))
     return " ".join(part for part in parts if part)
+
+
+def _robot_words(card: dict[str, Any]) -> list[str]:
+    """What a robot's card says: its title and text, and the titles of its buttons and links."""
+    titled = [*card.get("buttons", []), *card.get("links", [])]
+    titles = [str(item.get("title", "")) for item in titled]
+    return [str(card.get("title", "")), str(card.get("text", "")), *titles]

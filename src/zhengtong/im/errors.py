@@ -57,6 +57,12 @@ READ_RECEIPTS_OFF = error_code(
 NOT_OWN_MESSAGE = error_code(
     "im.not_own_message", 403, "只能查看自己消息的已读情况", "Only the sender sees who has read a message"
 )
+READ_CURSOR_INVALID = error_code(
+    "im.read_cursor_invalid",
+    422,
+    "已读列表的翻页位置无效，请重新打开列表",
+    "This position in the read list is not valid; open the list again",
+)
 OWNER_CANNOT_LEAVE = error_code(
     "im.owner_cannot_leave", 409, "群主需先转让群后才能退出", "Transfer ownership before leaving the group"
 )

@@ -10,13 +10,15 @@ already stored, so a client that lost the answer can retry without duplicates.
 
 from __future__ import annotations
 
+import base64
 import bisect
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, false, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +49,9 @@ from zhengtong.im.schemas import (
     MessageRead,
     QuoteRead,
     ReadListRead,
+    ReadPerson,
+    ReadTab,
+    RobotCard,
     SystemNote,
 )
 from zhengtong.im.seats import Seat, seat_of
@@ -106,6 +111,13 @@ class Renderer:
             return {}
         return sealing.unseal(self.cipher, message.id, message.content_sealed)
 
+    def sender_name(self, message: Message, content: dict[str, Any], *, nobody: str) -> str:
+        """The member's name; the robot's for what a group robot posted; else `nobody`."""
+        if message.sender_membership_id:
+            return self.names.get(message.sender_membership_id, REMOVED_MEMBER)
+        robot = content.get("robot")
+        return str(robot.get("name", "")) if isinstance(robot, dict) else nobody
+
     def render(self, message: Message) -> MessageRead:
         content = self.content(message)
         sender = message.sender_membership_id
@@ -114,13 +126,14 @@ class Renderer:
             conversation_id=message.conversation_id,
             seq=message.seq,
             sender_membership_id=sender,
-            sender_name=self.names.get(sender or "", REMOVED_MEMBER) if sender else "",
+            sender_name=self.sender_name(message, content, nobody=""),
             kind=message.kind,
             text=str(content.get("text", "")),
             attachment=self.file(content.get("file_id")),
             quote=self._quote(message.reply_to_id),
             items=[ForwardedItem.model_validate(item) for item in content.get("items", [])],
             system=SystemNote.model_validate(content["system"]) if "system" in content else None,
+            robot=RobotCard.model_validate(content["robot"]) if "robot" in content else None,
             mentions=list(message.mentions or []),
             mention_all=message.mention_all,
             client_msg_id=message.client_msg_id if sender == self.viewer_membership_id else None,
@@ -138,11 +151,12 @@ class Renderer:
         quoted = self.quotes.get(message_id or "")
         if quoted is None:
             return None
-        text = str(self.content(quoted).get("text", ""))
+        content = self.content(quoted)
+        text = str(content.get("text", ""))
         return QuoteRead(
             message_id=quoted.id,
             seq=quoted.seq,
-            sender_name=self.names.get(quoted.sender_membership_id or "", REMOVED_MEMBER),
+            sender_name=self.sender_name(quoted, content, nobody=REMOVED_MEMBER),
             excerpt=text[:EXCERPT_CHARS] if quoted.recalled_at is None else "",
             recalled=quoted.recalled_at is not None,
         )
@@ -607,10 +621,108 @@ async def mark_read(
     return seat.member
 
 
+@dataclass(frozen=True)
+class _Audience:
+    """Whom the read list of a message is about: the conversation's members when it was sent, but
+    its sender. Where the organisation lets members hide their read status (opt-out), an outer
+    join finds those who do: they are counted apart and never listed."""
+
+    message: Message
+    opt_out: bool
+
+    @property
+    def has_read(self) -> ColumnElement[bool]:
+        return ConversationMember.read_seq >= self.message.seq
+
+    @property
+    def hides(self) -> ColumnElement[bool]:
+        return ChatPreference.id.is_not(None) if self.opt_out else false()
+
+    def select(self, *columns: Any) -> Select[Any]:
+        query = (
+            select(*columns)
+            .select_from(ConversationMember)
+            .where(
+                ConversationMember.conversation_id == self.message.conversation_id,
+                ConversationMember.joined_seq < self.message.seq,
+                ConversationMember.membership_id != self.message.sender_membership_id,
+            )
+        )
+        if not self.opt_out:
+            return query
+        return query.outerjoin(
+            ChatPreference,
+            and_(
+                ChatPreference.membership_id == ConversationMember.membership_id,
+                ChatPreference.hide_read_status.is_(True),
+            ),
+        )
+
+
+async def _read_counts(session: AsyncSession, audience: _Audience) -> tuple[int, int, int]:
+    """How many have read, not read, and hide: one aggregate, no row per member leaves the database."""
+    shown = ~audience.hides
+    counts = await session.execute(
+        audience.select(
+            func.count(case((and_(shown, audience.has_read), 1))),
+            func.count(case((and_(shown, ~audience.has_read), 1))),
+            func.count(case((audience.hides, 1))),
+        )
+    )
+    read, unread, hidden = counts.one()
+    return int(read), int(unread), int(hidden)
+
+
+async def _read_page(
+    session: AsyncSession, audience: _Audience, tab: ReadTab, limit: int, after: tuple[str, str] | None
+) -> tuple[list[ReadPerson], bool]:
+    """Up to `limit` people of one tab by name (then id, for namesakes), after the position
+    `after`, and whether more follow."""
+    query = (
+        audience.select(Membership.id, Membership.name)
+        .join(Membership, Membership.id == ConversationMember.membership_id)
+        .where(audience.has_read if tab == "read" else ~audience.has_read, ~audience.hides)
+    )
+    if after is not None:
+        query = query.where(tuple_(Membership.name, Membership.id) > tuple_(*after))
+    rows = (await session.execute(query.order_by(Membership.name, Membership.id).limit(limit + 1))).all()
+    people = [ReadPerson(membership_id=membership_id, name=name) for membership_id, name in rows[:limit]]
+    return people, len(rows) > limit
+
+
+def _read_cursor(last: ReadPerson) -> str:
+    """Where the next page starts: after this person. Opaque to clients (base64 of JSON)."""
+    position = json.dumps([last.name, last.membership_id], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(position).decode().rstrip("=")
+
+
+def _cursor_position(cursor: str) -> tuple[str, str]:
+    """The (name, id) a page starts after; anything `_read_cursor` did not write is refused."""
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:  # not base64, not UTF-8, not JSON
+        raise AppError(errors.READ_CURSOR_INVALID) from None
+    if not (
+        isinstance(position, list) and len(position) == 2 and all(isinstance(part, str) for part in position)
+    ):
+        raise AppError(errors.READ_CURSOR_INVALID)
+    return position[0], position[1]
+
+
 async def read_list(
-    session: AsyncSession, context: AppContext, viewer: Actor, message_id: str
+    session: AsyncSession,
+    context: AppContext,
+    viewer: Actor,
+    message_id: str,
+    *,
+    tab: ReadTab = "unread",
+    limit: int = 50,
+    cursor: str | None = None,
 ) -> ReadListRead:
-    """Who has read one of the viewer's messages and who has not (members present when it was sent)."""
+    """One page of who has read one of the viewer's messages (tab "read") or who has not
+    ("unread"), by name, with the counts of both; only members present when it was sent. Two
+    statements over the conversation's watermarks, an aggregate and a keyset page, whatever the
+    size of the group."""
     message = await session.get(Message, message_id)
     if message is None or message.org_id != viewer.org_id:
         raise AppError(errors.MESSAGE_NOT_FOUND)
@@ -620,27 +732,18 @@ async def read_list(
     policy = ChatPolicy.of(await _organization(session, viewer.org_id))
     if policy.read_receipts == ReadReceipts.OFF:
         raise AppError(errors.READ_RECEIPTS_OFF)
-    hidden = await _hidden_readers(session, message.conversation_id, policy)
-    rows = await session.execute(
-        select(ConversationMember.membership_id, ConversationMember.read_seq, Membership.name)
-        .join(Membership, Membership.id == ConversationMember.membership_id)
-        .where(
-            ConversationMember.conversation_id == message.conversation_id,
-            ConversationMember.joined_seq < message.seq,
-            ConversationMember.membership_id != viewer.membership_id,
-        )
+    after = _cursor_position(cursor) if cursor is not None else None
+    audience = _Audience(message, opt_out=policy.read_receipts == ReadReceipts.OPT_OUT)
+    read_count, unread_count, hidden_count = await _read_counts(session, audience)
+    people, more = await _read_page(session, audience, tab, limit, after)
+    return ReadListRead(
+        tab=tab,
+        read_count=read_count,
+        unread_count=unread_count,
+        hidden_count=hidden_count,
+        items=people,
+        next_cursor=_read_cursor(people[-1]) if more else None,
     )
-    read: list[str] = []
-    unread: list[str] = []
-    names: dict[str, str] = {}
-    hidden_count = 0
-    for membership_id, read_seq, name in rows.all():
-        if membership_id in hidden:
-            hidden_count += 1
-            continue
-        names[membership_id] = name
-        (read if read_seq >= message.seq else unread).append(membership_id)
-    return ReadListRead(read=read, unread=unread, hidden_count=hidden_count, names=names)
 
 
 # -- changing messages
@@ -831,3 +934,35 @@ async def _copy_attachment(
         return content
     copied = await files.copy_file(session, context, file_id, target_id)
     return {**content, "file_id": copied}
+
+
+async def post_robot_message(
+    session: AsyncSession,
+    context: AppContext,
+    conversation: Conversation,
+    robot_id: str,
+    robot_name: str,
+    content: dict[str, Any],
+    mentions: Sequence[str],
+    mention_all: bool,
+) -> Message:
+    """A message a group robot posts (robots/): `content` is its card as robots.bodies checked it,
+    with `summary`, the one line that stands as the message's text in previews, quotes and
+    forwards. It has no sending member; the renderer names the robot. Otherwise it is an ordinary
+    message: numbered, indexed for search, counted unread, recallable by the group's managers."""
+    organization = await _organization(session, conversation.org_id)
+    card = {key: value for key, value in content.items() if key != "summary"}
+    card.update(id=robot_id, name=robot_name)
+    message = await _store(
+        session,
+        context,
+        organization,
+        conversation,
+        sender_id=None,
+        kind=MessageKind.ROBOT,
+        content={"text": str(content.get("summary", "")), "robot": card},
+        mentions=await _present_members(session, conversation.id, mentions),
+        mention_all=mention_all,
+    )
+    await _announce(session, context, organization, conversation, message)
+    return message

@@ -43,6 +43,7 @@ class MessageKind(StrEnum):
     VIDEO = "video"
     FORWARD = "forward"  # merged forward (合并转发): several messages in one
     SYSTEM = "system"  # joins, leaves, renames: written by the platform
+    ROBOT = "robot"  # posted by a group robot (robots/): a card of DingTalk's robot formats
 
 
 class Conversation(IdMixin, CreatedAtMixin, Base):

@@ -6,7 +6,8 @@ Quiet hours (下班勿扰) and per-conversation do-not-disturb decide whether a 
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,6 +56,34 @@ def in_quiet_hours(preferences: ChatPreference, now: datetime | None = None) -> 
     if start <= end:
         return start <= local < end
     return local >= start or local < end
+
+
+async def quiet_hours_ends(
+    session: AsyncSession, membership_ids: Sequence[str], now: datetime
+) -> dict[str, datetime]:
+    """For each of these members who is in their quiet hours at `now`, when those hours end (UTC):
+    what a DING that respects quiet hours waits for."""
+    rows = await session.scalars(
+        select(ChatPreference).where(
+            ChatPreference.membership_id.in_(list(membership_ids)),
+            ChatPreference.quiet_hours_enabled.is_(True),
+        )
+    )
+    ends = {}
+    for preferences in rows:
+        if in_quiet_hours(preferences, now):
+            ends[preferences.membership_id] = quiet_hours_end(preferences, now)
+    return ends
+
+
+def quiet_hours_end(preferences: ChatPreference, now: datetime) -> datetime:
+    """The end of the quiet hours `now` falls in: today's end, or tomorrow's when it has passed
+    (hours that cross midnight, seen before midnight)."""
+    zone = ZoneInfo(preferences.timezone)
+    local = now.astimezone(zone)
+    end = time.fromisoformat(preferences.quiet_end)
+    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
 
 
 def should_notify(preferences: ChatPreference, seat: ConversationMember, *, mentioned: bool) -> bool:

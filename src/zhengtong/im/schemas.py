@@ -148,6 +148,35 @@ class SystemNote(OutputSchema):
     names: list[str]
 
 
+class RobotButton(OutputSchema):
+    title: str
+    url: str
+
+
+class RobotLink(OutputSchema):
+    title: str
+    url: str
+    pic_url: str = ""
+
+
+class RobotCard(OutputSchema):
+    """What a group robot posted (robots/bodies.py checked it), with the robot: DingTalk's text,
+    markdown, link, actionCard or feedCard. Every URL is http(s)."""
+
+    id: str  # the robot's
+    name: str
+    avatar: str = "robot"
+    msgtype: str
+    title: str = ""
+    text: str = ""  # plain for text; markdown for markdown and actionCard; the summary for link
+    url: str = ""  # link: messageUrl; actionCard: singleURL
+    pic_url: str = ""
+    single_title: str = ""
+    buttons: list[RobotButton] = Field(default_factory=list)
+    vertical_buttons: bool = True
+    links: list[RobotLink] = Field(default_factory=list)
+
+
 class MessageRead(OutputSchema):
     id: str
     conversation_id: str
@@ -160,6 +189,7 @@ class MessageRead(OutputSchema):
     quote: QuoteRead | None = None
     items: list[ForwardedItem] = Field(default_factory=list)
     system: SystemNote | None = None
+    robot: RobotCard | None = None  # kind "robot": the card, and the robot as the sender
     mentions: list[str] = Field(default_factory=list)
     mention_all: bool = False
     client_msg_id: str | None = None
@@ -179,11 +209,23 @@ class MessagePage(OutputSchema):
     visible_after_seq: int  # history older than this is not visible to the viewer
 
 
+ReadTab = Literal["read", "unread"]
+
+
+class ReadPerson(OutputSchema):
+    membership_id: str
+    name: str
+
+
 class ReadListRead(OutputSchema):
-    read: list[str]  # membership ids
-    unread: list[str]
-    hidden_count: int  # members who hide their read status (opt-out policy)
-    names: dict[str, str]
+    """One page of one tab of a message's read list (已读 or 未读), with the counts of both."""
+
+    tab: ReadTab
+    read_count: int
+    unread_count: int
+    hidden_count: int  # members who hide their read status (opt-out policy): counted, never listed
+    items: list[ReadPerson]  # by name, then id
+    next_cursor: str | None  # the rest of the same tab; None at its end
 
 
 class GroupSettingsRead(OutputSchema):

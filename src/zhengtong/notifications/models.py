@@ -1,8 +1,10 @@
 """Tables of the notification centre: one notice per person (shown in their client, under the
-bell) and one delivery per channel it is sent through, each attempt's result and time stored.
+bell) and one delivery per channel it is sent through, each attempt's result and time stored;
+each person's choice of channels; the browsers subscribed to Web Push.
 
 A notice belongs to the person it was sent to (it goes with their account) and, when it concerns
-one organisation, to that organisation too.
+one organisation, to that organisation too. Preferences and push subscriptions belong to the
+account and go with it; a subscription also goes with the login session that made it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhengtong.core.db import Base, CreatedAtMixin, IdMixin, UtcDateTime
@@ -21,7 +23,7 @@ class Channel(StrEnum):
     IN_APP = "in_app"  # the notice in the person's list in the client (every notice has it)
     SMS = "sms"
     EMAIL = "email"  # the member's organisation e-mail
-    PUSH = "push"  # the person's installed clients (the outbox until issue 6 brings a gateway)
+    PUSH = "push"  # the person's browsers (Web Push) and installed clients
     LETTER = "letter"  # 信函: printed and posted, marked sent by the operator
 
 
@@ -35,6 +37,7 @@ class DeliveryResult(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # the provider refused or failed
     NO_ADDRESS = "no_address"  # no e-mail on file, no client installed
+    DECLINED = "declined"  # the person turned this channel off for this kind of notice
 
 
 class Notice(IdMixin, CreatedAtMixin, Base):
@@ -65,11 +68,14 @@ class Notice(IdMixin, CreatedAtMixin, Base):
     # ("/ding/<id>"), ids only; empty when the notice is all there is.
     link: Mapped[str] = mapped_column(String(300), default="", server_default="", info=NOT_PERSONAL)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
+    # Urgent notices go out during the person's quiet hours too.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), info=NOT_PERSONAL)
 
 
 class NoticeDelivery(IdMixin, CreatedAtMixin, Base):
-    """One attempt to bring a notice to its person through one channel. The address is looked up
-    when sending and never stored here."""
+    """Bringing a notice to its person through one channel: the outcome of the latest attempt,
+    how many were made and when the next may go. The address is looked up when sending and never
+    stored here."""
 
     __tablename__ = "notice_deliveries"
     __table_args__ = (UniqueConstraint("notice_id", "channel"),)
@@ -83,3 +89,46 @@ class NoticeDelivery(IdMixin, CreatedAtMixin, Base):
         String(64), default="", info=NOT_PERSONAL
     )  # an error class, never text
     attempted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0", info=NOT_PERSONAL)
+    # A queued delivery waits until then: its next retry, or the end of the person's quiet hours.
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime, info=NOT_PERSONAL)
+    # The channel whose failure queued this delivery instead (see notifications.delivery), or "".
+    fallback_from: Mapped[str] = mapped_column(String(12), default="", server_default="", info=NOT_PERSONAL)
+
+
+class NotificationPreference(IdMixin, Base):
+    """Which channels a person accepts for each category of notice (notifications.preferences);
+    no row means every channel. Quiet hours are their chat's 下班勿扰 (im_preferences)."""
+
+    __tablename__ = "notification_preferences"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True, info=NOT_PERSONAL
+    )
+    # {category: [accepted channels]}; a category left out accepts every channel.
+    channels: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict, info=NOT_PERSONAL)
+
+
+class PushSubscription(IdMixin, CreatedAtMixin, Base):
+    """A browser that receives Web Push for an account, made while logged in: it goes with the
+    account and with that login session (logging out, or the session ending, stops the pushes)."""
+
+    __tablename__ = "push_subscriptions"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    endpoint: Mapped[str] = mapped_column(
+        String(1024),
+        unique=True,
+        info=personal(DataClass.IDENTITY, DELETE, note="the browser's address at its push service"),
+    )
+    p256dh: Mapped[str] = mapped_column(
+        String(100), info=personal(DataClass.IDENTITY, DELETE, note="the browser's push encryption key")
+    )
+    auth: Mapped[str] = mapped_column(
+        String(32), info=personal(DataClass.IDENTITY, DELETE, note="the browser's push auth secret")
+    )

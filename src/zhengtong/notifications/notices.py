@@ -3,9 +3,11 @@ push and letters (信函), each attempt stored with its channel, result and time
 
 `notify_people` is what every part of the platform calls to tell people something that matters
 (security incidents, the service shutdown, an organisation's deregistration, a new policy). It
-records the notices in the caller's transaction; a job sends the SMS, e-mails and pushes after
-commit and records each outcome, so nothing leaves for a rolled-back change and a crash resends
-instead of losing. Addresses are looked up when sending and never copied into these tables.
+records the notices in the caller's transaction; a job (notifications.delivery) sends the SMS,
+e-mails and pushes after commit, honouring the person's choices and quiet hours, retrying and
+falling back to another channel, and records each outcome, so nothing leaves for a rolled-back
+change and a crash resends instead of losing. Addresses are looked up when sending and never
+copied into these tables.
 
 A person counts as reached when a delivery outside the client succeeded (SMS, e-mail, push, a
 letter marked posted) or when they read the notice in the client. People whose every electronic
@@ -20,15 +22,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
 from zhengtong.core.context import AppContext
 from zhengtong.core.errors import NOT_FOUND, AppError
 from zhengtong.core.ids import new_id
-from zhengtong.identity import service as identity
-from zhengtong.identity.models import Account, KnownDevice
+from zhengtong.identity.models import Account
+from zhengtong.notifications.delivery import DEFAULT_LANGUAGE, DELIVERY_JOB, delivery_exists, text_in
 from zhengtong.notifications.models import (
     ELECTRONIC_CHANNELS,
     REACHING_CHANNELS,
@@ -41,15 +43,7 @@ from zhengtong.org.models import Membership, Organization
 from zhengtong.platform import audit, jobs
 from zhengtong.platform.eventlog import append_after_commit
 
-DELIVERY_JOB = "privacy.notices.deliver"
 LANGUAGES = ("zh-CN", "en")
-DEFAULT_LANGUAGE = "zh-CN"
-_CHUNK = 200
-
-
-def text_in(texts: dict[str, str], language: str) -> str:
-    """The text in `language`, else in Chinese (every notice has it)."""
-    return texts.get(language) or texts.get(DEFAULT_LANGUAGE, "")
 
 
 def _checked_texts(name: str, texts: dict[str, str]) -> dict[str, str]:
@@ -74,6 +68,14 @@ def _checked_channels(channels: Iterable[str]) -> list[Channel]:
     return wanted
 
 
+@dataclass(frozen=True)
+class RecordedDelivery:
+    id: str
+    notice_id: str
+    channel: Channel
+    result: DeliveryResult
+
+
 async def notify_people(
     session: AsyncSession,
     context: AppContext,
@@ -86,15 +88,17 @@ async def notify_people(
     org_id: str | None = None,
     reference: str = "",
     link: str = "",
-) -> list[NoticeDelivery]:
+    urgent: bool = False,
+) -> list[RecordedDelivery]:
     """Records one notice per person (in-app, always) and a delivery per requested channel
     ("sms", "email", "push", "letter", "in_app"); SMS, e-mail and push leave through the delivery
     job once the caller's transaction commits. `subject` and `body` are {language: text} with at
     least "zh-CN"; each person gets their account's language. `org_id` names the organisation the
     notice concerns (it forwards the letters); `reference` ties notices to their cause (for
     example "incident:<id>") so that progress can be counted; `link` is where the client jumps
-    when the notice is opened (a path of the web client). Each person's bell hears of it at once
-    (a `notice.new` event after commit). Returns the deliveries."""
+    when the notice is opened (a path of the web client); an `urgent` notice is sent during the
+    person's quiet hours too. Each person's bell hears of it at once (a `notice.new` event after
+    commit). Returns the deliveries."""
     if link and not _is_client_path(link):
         raise ValueError(f"a notice links to a path of the web client, not {link!r}")
     wanted = _checked_channels(channels)
@@ -103,205 +107,54 @@ async def notify_people(
     if not people:
         return []
     batch_id, now = new_id(), utcnow()
-    deliveries: list[NoticeDelivery] = []
-    for account_id in people:
-        notice = Notice(
+    notice_ids = [new_id() for _ in people]
+    notices = [
+        {
+            "id": notice_id,
+            "account_id": account_id,
+            "org_id": org_id,
+            "batch_id": batch_id,
+            "kind": kind,
+            "reference": reference,
+            "subject": subject,
+            "body": body,
+            "link": link,
+            "urgent": urgent,
+            "created_at": now,
+        }
+        for notice_id, account_id in zip(notice_ids, people, strict=True)
+    ]
+    deliveries = [
+        RecordedDelivery(
             id=new_id(),
-            account_id=account_id,
-            org_id=org_id,
-            batch_id=batch_id,
-            kind=kind,
-            reference=reference,
-            subject=subject,
-            body=body,
-            link=link,
+            notice_id=notice_id,
+            channel=channel,
+            result=DeliveryResult.SENT if channel is Channel.IN_APP else DeliveryResult.QUEUED,
         )
-        session.add(notice)
-        for channel in wanted:
-            in_app = channel is Channel.IN_APP
-            deliveries.append(
-                NoticeDelivery(
-                    id=new_id(),
-                    notice_id=notice.id,
-                    channel=channel,
-                    result=DeliveryResult.SENT if in_app else DeliveryResult.QUEUED,
-                    attempted_at=now if in_app else None,
-                )
-            )
-    session.add_all(deliveries)
-    await session.flush()
+        for notice_id in notice_ids
+        for channel in wanted
+    ]
+    # Multi-row statements, not an ORM object per row: a DING or a work notice to thousands of
+    # people records two or three rows each, and objects cost more than the rest of the send.
+    await session.execute(insert(Notice), notices)
+    await session.execute(
+        insert(NoticeDelivery),
+        [
+            {
+                "id": delivery.id,
+                "notice_id": delivery.notice_id,
+                "channel": delivery.channel,
+                "result": delivery.result,
+                "attempted_at": now if delivery.channel is Channel.IN_APP else None,
+                "created_at": now,
+            }
+            for delivery in deliveries
+        ],
+    )
     append_after_commit(session, context.events, people, {"type": "notice.new", "kind": kind})
     if any(channel in ELECTRONIC_CHANNELS for channel in wanted):
         await jobs.enqueue(session, kind=DELIVERY_JOB, payload={"batch_id": batch_id})
     return deliveries
-
-
-# Sending --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Outgoing:
-    delivery_id: str
-    notice_id: str
-    channel: str
-    address: str | None  # None: the person has no address on this channel
-    subject: str
-    body: str
-    kind: str
-    reference: str
-
-
-async def _email_addresses(session: AsyncSession, notices: Sequence[Notice]) -> dict[str, str]:
-    """notice id → the person's organisation e-mail: the one of the notice's organisation, else
-    the first one they have."""
-    account_ids = {notice.account_id for notice in notices}
-    rows = await session.execute(
-        select(Membership.account_id, Membership.org_id, Membership.org_email)
-        .where(Membership.account_id.in_(account_ids), Membership.org_email != "")
-        .order_by(Membership.created_at, Membership.id)
-    )
-    by_account: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for account_id, org_id, email in rows.all():
-        by_account[account_id].append((org_id, email))
-    found = {}
-    for notice in notices:
-        emails = by_account.get(notice.account_id, [])
-        chosen = next((email for org_id, email in emails if org_id == notice.org_id), None)
-        if chosen is None and emails:
-            chosen = emails[0][1]
-        if chosen:
-            found[notice.id] = chosen
-    return found
-
-
-async def _next_outgoing(
-    session: AsyncSession, context: AppContext, batch_id: str, after_id: str
-) -> list[_Outgoing]:
-    rows = await session.execute(
-        select(NoticeDelivery, Notice, Account)
-        .join(Notice, Notice.id == NoticeDelivery.notice_id)
-        .join(Account, Account.id == Notice.account_id)
-        .where(
-            Notice.batch_id == batch_id,
-            NoticeDelivery.result == DeliveryResult.QUEUED,
-            NoticeDelivery.channel.in_(ELECTRONIC_CHANNELS),
-            NoticeDelivery.id > after_id,
-        )
-        .order_by(NoticeDelivery.id)
-        .limit(_CHUNK)
-    )
-    items = rows.all()
-    notices = [notice for _, notice, _ in items]
-    emails = await _email_addresses(session, notices)
-    with_devices = set(
-        await session.scalars(
-            select(KnownDevice.account_id).where(KnownDevice.account_id.in_({n.account_id for n in notices}))
-        )
-    )
-    outgoing = []
-    for delivery, notice, account in items:
-        address: str | None
-        if delivery.channel == Channel.SMS:
-            address = identity.decrypt_mobile(context.keyring, account)
-        elif delivery.channel == Channel.EMAIL:
-            address = emails.get(notice.id)
-        else:  # push goes to the clients the person has logged in with
-            address = account.id if account.id in with_devices else None
-        outgoing.append(
-            _Outgoing(
-                delivery_id=delivery.id,
-                notice_id=notice.id,
-                channel=delivery.channel,
-                address=address,
-                subject=text_in(notice.subject, account.language),
-                body=text_in(notice.body, account.language),
-                kind=notice.kind,
-                reference=notice.reference,
-            )
-        )
-    return outgoing
-
-
-async def _send(context: AppContext, item: _Outgoing) -> tuple[str, str]:
-    """(result, detail) of sending one delivery."""
-    if item.address is None:
-        return DeliveryResult.NO_ADDRESS, ""
-    template = f"notice.{item.kind}"
-    params: dict[str, Any] = {"notice_id": item.notice_id, "reference": item.reference}
-    try:
-        if item.channel == Channel.SMS:
-            await context.sms.send_sms(item.address, template, f"【政通】{item.subject}\n{item.body}", params)
-        elif item.channel == Channel.EMAIL:
-            await context.email.send_email(item.address, template, item.subject, item.body, params)
-        else:
-            await context.push.send_push(item.address, template, item.subject, item.body, params)
-    except Exception as error:  # a carrier's failure is an outcome to record, not a crash
-        return DeliveryResult.FAILED, type(error).__name__[:64]
-    return DeliveryResult.SENT, ""
-
-
-async def _queue_letters_for_unreached(session: AsyncSession, batch_id: str) -> int:
-    """A letter for every notice of the batch whose electronic deliveries all failed."""
-    electronic = _delivery_exists(ELECTRONIC_CHANNELS)
-    sent = _delivery_exists(ELECTRONIC_CHANNELS, DeliveryResult.SENT, DeliveryResult.QUEUED)
-    lettered = _delivery_exists((Channel.LETTER,))
-    notice_ids = list(
-        await session.scalars(
-            select(Notice.id).where(Notice.batch_id == batch_id, electronic, ~sent, ~lettered)
-        )
-    )
-    session.add_all(
-        NoticeDelivery(id=new_id(), notice_id=notice_id, channel=Channel.LETTER, result=DeliveryResult.QUEUED)
-        for notice_id in notice_ids
-    )
-    await session.flush()
-    return len(notice_ids)
-
-
-def _delivery_exists(channels: Sequence[str], *results: str) -> Any:
-    """EXISTS (a delivery of the outer notice on one of `channels`, with one of `results` if given)."""
-    condition = and_(NoticeDelivery.notice_id == Notice.id, NoticeDelivery.channel.in_(channels))
-    if results:
-        condition = and_(condition, NoticeDelivery.result.in_(results))
-    return exists().where(condition)
-
-
-@jobs.register(DELIVERY_JOB)
-async def deliver_batch(job: jobs.JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    """Sends the queued SMS, e-mails and pushes of one notify_people call, a chunk at a time:
-    read in one short transaction, send, record the outcomes in another."""
-    batch_id = str(payload["batch_id"])
-    async with job.transaction() as session:
-        total = await session.scalar(
-            select(func.count())
-            .select_from(NoticeDelivery)
-            .join(Notice, Notice.id == NoticeDelivery.notice_id)
-            .where(
-                Notice.batch_id == batch_id,
-                NoticeDelivery.result == DeliveryResult.QUEUED,
-                NoticeDelivery.channel.in_(ELECTRONIC_CHANNELS),
-            )
-        )
-    outcomes: dict[str, int] = defaultdict(int)
-    done, cursor = 0, ""
-    while True:
-        async with job.transaction() as session:
-            chunk = await _next_outgoing(session, job.context, batch_id, cursor)
-        if not chunk:
-            break
-        results = [(item, *(await _send(job.context, item))) for item in chunk]
-        async with job.transaction() as session:
-            for item, result, detail in results:
-                await session.execute(
-                    update(NoticeDelivery)
-                    .where(NoticeDelivery.id == item.delivery_id)
-                    .values(result=result, detail=detail, attempted_at=utcnow())
-                )
-                outcomes[str(result)] += 1
-        cursor = chunk[-1].delivery_id
-        done += len(chunk)
-        await job.report_progress(done, int(total or 0))
-    async with job.transaction() as session:
-        letters = await _queue_letters_for_unreached(session, batch_id)
-    return {**outcomes, "letters_queued": letters}
 
 
 # The person's own notices -----------------------------------------------------------------------
@@ -321,29 +174,36 @@ async def list_notices(
     return list(notices), int(unread or 0)
 
 
-async def mark_read(session: AsyncSession, *, account_id: str, notice_id: str) -> Notice:
+def tell_bells(session: AsyncSession, context: AppContext, account_ids: Sequence[str]) -> None:
+    """After commit, the person's clients (every device) recount their bell."""
+    append_after_commit(session, context.events, account_ids, {"type": "notice.read"})
+
+
+async def mark_read(session: AsyncSession, context: AppContext, *, account_id: str, notice_id: str) -> Notice:
     """Marks one of the person's notices read; `not_found` for anyone else's."""
     notice = await session.get(Notice, notice_id)
     if notice is None or notice.account_id != account_id:
         raise AppError(NOT_FOUND)
     if notice.read_at is None:
         notice.read_at = utcnow()
+        tell_bells(session, context, [account_id])
     return notice
 
 
-async def mark_all_read(session: AsyncSession, *, account_id: str) -> None:
+async def mark_all_read(session: AsyncSession, context: AppContext, *, account_id: str) -> None:
     await session.execute(
         update(Notice)
         .where(Notice.account_id == account_id, Notice.read_at.is_(None))
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    tell_bells(session, context, [account_id])
 
 
 # Progress of notices with one reference ------------------------------------------------------
 def reached_condition() -> Any:
     """SQL: the outer notice reached its person (see the module docstring)."""
-    return or_(Notice.read_at.is_not(None), _delivery_exists(REACHING_CHANNELS, DeliveryResult.SENT))
+    return or_(Notice.read_at.is_not(None), delivery_exists(REACHING_CHANNELS, DeliveryResult.SENT))
 
 
 async def reached_accounts(session: AsyncSession, *, reference: str) -> set[str]:
@@ -359,7 +219,7 @@ async def in_flight_accounts(session: AsyncSession, *, reference: str) -> set[st
         select(Notice.account_id)
         .where(
             Notice.reference == reference,
-            _delivery_exists(ELECTRONIC_CHANNELS, DeliveryResult.QUEUED),
+            delivery_exists(ELECTRONIC_CHANNELS, DeliveryResult.QUEUED),
         )
         .distinct()
     )

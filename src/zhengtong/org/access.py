@@ -28,7 +28,7 @@ from zhengtong.org.models import (
 )
 
 # Functions a grant may be limited to, per duty.
-SYSTEM_FUNCTIONS = ("members", "departments", "roles", "import_export")
+SYSTEM_FUNCTIONS = ("members", "departments", "roles", "import_export", "apps", "work_notices")
 SECURITY_FUNCTIONS = ("visibility", "admins", "scim")
 
 

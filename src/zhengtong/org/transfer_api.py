@@ -19,6 +19,7 @@ from zhengtong.org.models import AdminDuty
 from zhengtong.web.auth import CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
 from zhengtong.web.errors import request_language
+from zhengtong.web.gates import Gate, open_through
 
 router = APIRouter(tags=["org"])
 
@@ -83,6 +84,7 @@ async def download_import_errors(
     return _download(report)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/org/export", response_model=TransferStarted, status_code=202)
 async def start_export(caller: CurrentCaller, session: DbSession, ip: ClientIp) -> TransferStarted:
     scope = await admin_scope(session, caller, AdminDuty.SYSTEM, importing.TRANSFER_FUNCTION)

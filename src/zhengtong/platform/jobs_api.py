@@ -13,6 +13,7 @@ from zhengtong.platform import jobs
 from zhengtong.platform.jobs import JobStatus
 from zhengtong.web.auth import CurrentCaller
 from zhengtong.web.deps import DbSession
+from zhengtong.web.gates import Gate, open_through
 
 router = APIRouter(tags=["jobs"])
 
@@ -56,12 +57,14 @@ class JobRead(OutputSchema):
         )
 
 
+@open_through(Gate.POLICY)
 @router.get("/jobs/{job_id}", response_model=JobRead)
 async def get_job(job_id: str, caller: CurrentCaller, session: DbSession) -> JobRead:
     job = await jobs.access_own_job(session, job_id=job_id, account_id=caller.account_id)
     return JobRead.of(job)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/jobs/{job_id}/cancel", response_model=JobRead)
 async def cancel_job(job_id: str, caller: CurrentCaller, session: DbSession) -> JobRead:
     job = await jobs.access_own_job(session, job_id=job_id, account_id=caller.account_id)

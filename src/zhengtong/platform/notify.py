@@ -2,7 +2,10 @@
 
 The development provider writes every message into the outbox (a JSON-lines file in the data
 directory) so that a developer or a test reads the login code there; `zhengtong outbox` prints it.
-Real carriers plug in behind the same interface.
+Real carriers plug in behind the same interface (`platform/channels/`: SMTP e-mail, an HTTP
+gateway for SMS and voice, Web Push); `core.context.build_context` picks them from the settings.
+A provider that cannot deliver raises `DeliveryFailed` with a short reason that is stored with the
+attempt, so the reason must never hold an address or the message.
 
 A voice call (DING by phone) is placed and its outcome learnt later: `place_call` returns the
 call's id at once, `call_status` tells whether it was answered. A recorded call is never answered
@@ -28,6 +31,22 @@ class CallStatus(StrEnum):
     ANSWERED = "answered"
     UNANSWERED = "unanswered"  # rang out, busy or rejected
     FAILED = "failed"  # the gateway could not place it
+
+
+class DeliveryFailed(Exception):
+    """The channel did not take the message. `reason` is a short code kept with the attempt
+    ("Timeout", "http 503", "smtp 550"): never an address or any of the text."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason[:64]
+
+
+class NoRecipient(DeliveryFailed):
+    """The person has nothing to deliver to on this channel (no browser subscribed to pushes)."""
+
+    def __init__(self) -> None:
+        super().__init__("NoRecipient")
 
 
 @dataclass(frozen=True)
@@ -60,7 +79,8 @@ class EmailProvider(Protocol):
 
 
 class PushProvider(Protocol):
-    """Push to the person's installed clients, addressed by account id."""
+    """Push to the person's installed clients, addressed by account id. `params` may carry the
+    client path to open ("link") and whether the notice is urgent ("urgent")."""
 
     async def send_push(
         self, account_id: str, template: str, title: str, text: str, params: dict[str, Any]

@@ -242,9 +242,8 @@ async def unknown_endpoint(path: str) -> ScimResponse:
     raise ScimError(404, f"There is no SCIM endpoint /{path}")
 
 
-def install(app: FastAPI) -> None:
-    """Mounts /scim/v2 (before the web client's catch-all) and renders its errors."""
-    app.include_router(router, include_in_schema=False)
+def install_error_shape(app: FastAPI) -> None:
+    """Renders /scim/v2's errors in SCIM's shape."""
 
     @app.exception_handler(ScimError)
     async def _scim_error(request: Request, exc: ScimError) -> JSONResponse:

@@ -8,7 +8,7 @@ NO_TARGET = error_code(
 TOO_MANY_TARGETS = error_code(
     "worknotices.too_many_targets",
     422,
-    "一次最多发给 5,000 人和 500 个部门",
+    "一次最多发给 5000 人和 500 个部门",
     "At most 5,000 people and 500 departments at a time",
 )
 MESSAGE_INVALID = error_code(

@@ -25,7 +25,7 @@ from zhengtong.core.context import AppContext
 from zhengtong.core.crypto import FieldCipher
 from zhengtong.core.errors import NOT_FOUND, AppError
 from zhengtong.notifications.models import Notice
-from zhengtong.notifications.notices import notify_people
+from zhengtong.notifications.notices import notify_people, tell_bells
 from zhengtong.org import errors as org_errors
 from zhengtong.org.access import AdminScope
 from zhengtong.org.models import Department, MemberDepartment, Membership, Organization
@@ -456,6 +456,7 @@ async def mark_read(
             )
             .values(read_at=recipient.read_at)
         )
+        tell_bells(session, context, [account_id])
     return await _as_received(session, context, notice, recipient)
 
 

@@ -55,6 +55,10 @@ OPERATOR_MAY_SUCCEED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/logout"): "the operator's own session",
     ("GET", "/api/v1/notices"): "the operator's own notices",
     ("POST", "/api/v1/notices/read-all"): "the operator's own notices",
+    ("GET", "/api/v1/notifications/preferences"): "the operator's own channels and quiet hours",
+    ("PUT", "/api/v1/notifications/preferences"): "the operator's own channels and quiet hours",
+    ("GET", "/api/v1/push/vapid-public-key"): "the installation's public push key",
+    ("DELETE", "/api/v1/push/subscriptions/current"): "the operator's own browser",
     # the console: organisations, numbers, incidents, letters by number, the shutdown
     ("GET", "/api/v1/operator/organizations"): "names, status, member counts",
     ("POST", "/api/v1/operator/organizations"): "opens an organisation",
@@ -126,6 +130,9 @@ async def _seed(context: AppContext, make_client: MakeClient) -> tuple[dict[str,
     file_id = uploaded.json()["id"]
     sent = await zhang.post(f"/im/conversations/{group['id']}/messages", {"kind": "file", "file_id": file_id})
     assert sent.status_code == 200, sent.text
+    ding = await zhang.post("/ding", {"text": MESSAGE_TEXT, "recipient_ids": [li_member.membership_id]})
+    assert ding.status_code == 201, ding.text
+    robot = (await zhang.post(f"/im/conversations/{group['id']}/robots", {"name": "告警机器人"})).json()
 
     root = next(d for d in (await admin.get("/org/departments")).json() if d["parent_id"] is None)
     department = (await admin.post("/org/departments", {"name": "督查科", "parent_id": root["id"]})).json()
@@ -184,6 +191,8 @@ async def _seed(context: AppContext, make_client: MakeClient) -> tuple[dict[str,
         "notice_id": delivery.notice_id,
         "app_id": app["id"],
         "work_notice_id": work_notice["id"],
+        "ding_id": ding.json()["id"],
+        "robot_id": robot["id"],
         "name": "User",
         "urn": "urn:ietf:params:scim:schemas:core:2.0:User",
         "path": "chat",
@@ -196,6 +205,8 @@ async def _seed(context: AppContext, make_client: MakeClient) -> tuple[dict[str,
         "CANARY-MSG-7788",
         WORK_NOTICE_TEXT,
         app.get("app_secret", "?"),
+        robot["secret"],
+        robot["webhook_url"].split("access_token=")[1],
         "绝密会议纪要",
         FILE_NAME,
         quote(FILE_NAME),

@@ -47,23 +47,32 @@ FILE_BYTES = "我的工作笔记：第一季度总结".encode()
 SYNTHETIC_ROWS = frozenset(
     {
         "admin_grants",
+        "apps",
         "consent_records",
         "contact_match_hashes",
         "data_notices",
+        "ding_files",
+        "ding_recipients",
+        "dings",
         "disclosures",
         "guardian_consents",
         "im_join_requests",
         "invites",
         "join_requests",
         "notices",
+        "notification_preferences",
         "policy_acknowledgements",
         "policy_versions",
         "privacy_deregistrations",
+        "push_subscriptions",
         "qr_logins",
+        "robots",
         "scim_tokens",
         "security_incident_people",
         "security_incidents",
         "service_shutdowns",
+        "work_notice_recipients",
+        "work_notices",
     }
 )
 

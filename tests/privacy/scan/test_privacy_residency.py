@@ -127,6 +127,10 @@ NETWORK_ALLOWED = {
     "platform/redis_backends.py": "TCP keepalive options for the configured Redis",
     "platform/jobs.py": "socket.gethostname() names the worker",
     "platform/notify.py": "the configured SMS, e-mail and push providers",
+    "platform/channels/smtp.py": "the configured SMTP server (ZT_SMTP_URL, checked at start)",
+    "platform/channels/gateway.py": "the configured SMS and voice gateway (checked at start)",
+    "platform/channels/webpush.py": "browsers' push services: ciphertext only",
+    "robots/egress.py": "outgoing group robots' calls, checked there against residency and SSRF",
 }
 _NETWORK_CLIENT = re.compile(
     r"^\s*(?:import|from)\s+(?:httpx|requests|aiohttp|urllib3|http\.client|urllib\.request|smtplib|aiosmtplib"

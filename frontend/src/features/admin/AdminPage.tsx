@@ -1,9 +1,11 @@
 import {
   ApartmentOutlined,
   ApiOutlined,
+  AppstoreAddOutlined,
   AuditOutlined,
   EyeInvisibleOutlined,
   FileProtectOutlined,
+  NotificationOutlined,
   SafetyCertificateOutlined,
   StopOutlined,
   TeamOutlined,
@@ -15,9 +17,11 @@ import type { ReactNode } from "react";
 import { Navigate, useNavigate, useParams } from "react-router";
 
 import { useT, type MessageKey } from "../../i18n";
+import { AppsSection } from "../apps/AppsSection";
 import "../directory/directory.css";
 import { useDirectoryTree } from "../directory/useDirectoryTree";
 import { DeregistrationSection } from "../privacy/erasure/DeregistrationSection";
+import { WorkNoticesSection } from "../worknotices/WorkNoticesSection";
 import { AdminRequestsSection } from "../privacy/rights/AdminRequestsSection";
 import "./admin.css";
 import { AdminsSection } from "./AdminsSection";
@@ -26,7 +30,7 @@ import { DepartmentsSection } from "./DepartmentsSection";
 import { ImportSection } from "./ImportSection";
 import { InvitesSection } from "./InvitesSection";
 import { MembersSection } from "./MembersSection";
-import { allowedSections, allows, useAdminRights, type SectionKey } from "./rights";
+import { allowedSections, allows, allowsWholeOrg, useAdminRights, type SectionKey } from "./rights";
 import { ScimSection } from "./ScimSection";
 import { VisibilitySection } from "./VisibilitySection";
 
@@ -38,6 +42,8 @@ const ICONS: Record<SectionKey, ReactNode> = {
   admins: <SafetyCertificateOutlined />,
   visibility: <EyeInvisibleOutlined />,
   scim: <ApiOutlined />,
+  apps: <AppstoreAddOutlined />,
+  work_notices: <NotificationOutlined />,
   audit: <AuditOutlined />,
   privacy_requests: <FileProtectOutlined />,
   deregistration: <StopOutlined />,
@@ -99,6 +105,10 @@ export default function AdminPage() {
         return <VisibilitySection index={index} />;
       case "scim":
         return <ScimSection />;
+      case "apps":
+        return <AppsSection />;
+      case "work_notices":
+        return <WorkNoticesSection index={index} wholeOrg={allowsWholeOrg(rights, "system", "work_notices")} />;
       case "audit":
         return <AuditSection />;
       case "privacy_requests":

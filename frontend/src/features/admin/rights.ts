@@ -12,7 +12,7 @@ export type Duty = Grant["duty"];
 export const DUTIES: readonly Duty[] = ["system", "security", "audit"];
 /** Functions a grant may be limited to, per duty (as the server's org.access names them). */
 export const DUTY_FUNCTIONS: Record<Duty, readonly string[]> = {
-  system: ["members", "departments", "roles", "import_export"],
+  system: ["members", "departments", "roles", "import_export", "apps", "work_notices"],
   security: ["visibility", "admins", "scim"],
   audit: ["audit_log"],
 };
@@ -25,12 +25,15 @@ export type SectionKey =
   | "admins"
   | "visibility"
   | "scim"
+  | "apps"
+  | "work_notices"
   | "audit"
   | "privacy_requests"
   | "deregistration";
 
-/** Each console section, in display order, with the duty and function it needs. */
-export const SECTIONS: readonly { key: SectionKey; duty: Duty; fn: string }[] = [
+/** Each console section, in display order, with the duty and function it needs (and whether only an
+ * admin of the whole organisation may have it: an app acts for all of it). */
+export const SECTIONS: readonly { key: SectionKey; duty: Duty; fn: string; wholeOrg?: boolean }[] = [
   { key: "members", duty: "system", fn: "members" },
   { key: "departments", duty: "system", fn: "departments" },
   { key: "import", duty: "system", fn: "import_export" },
@@ -38,6 +41,8 @@ export const SECTIONS: readonly { key: SectionKey; duty: Duty; fn: string }[] = 
   { key: "admins", duty: "security", fn: "admins" },
   { key: "visibility", duty: "security", fn: "visibility" },
   { key: "scim", duty: "security", fn: "scim" },
+  { key: "apps", duty: "system", fn: "apps", wholeOrg: true },
+  { key: "work_notices", duty: "system", fn: "work_notices" },
   { key: "audit", duty: "audit", fn: "audit_log" },
   { key: "privacy_requests", duty: "system", fn: "members" },
   { key: "deregistration", duty: "system", fn: "members" },
@@ -49,8 +54,22 @@ export function allows(rights: AdminRights | null, duty: Duty, fn: string): bool
   );
 }
 
+/** Like `allows`, by a grant over the whole organisation (no departments named). */
+export function allowsWholeOrg(rights: AdminRights | null, duty: Duty, fn: string): boolean {
+  return Boolean(
+    rights?.grants.some(
+      (grant) =>
+        grant.duty === duty &&
+        !grant.department_ids?.length &&
+        (!grant.functions?.length || grant.functions.includes(fn)),
+    ),
+  );
+}
+
 export function allowedSections(rights: AdminRights | null): SectionKey[] {
-  return SECTIONS.filter((section) => allows(rights, section.duty, section.fn)).map((section) => section.key);
+  return SECTIONS.filter((section) =>
+    section.wholeOrg ? allowsWholeOrg(rights, section.duty, section.fn) : allows(rights, section.duty, section.fn),
+  ).map((section) => section.key);
 }
 
 const NONE: AdminRights = { role: "member", grants: [] };

@@ -1,11 +1,12 @@
 // What is inside a message bubble: text with @mentions and links, a little markdown, images,
-// files, voice and video, merged forwards, quotes.
+// files, voice and video, merged forwards, quotes, group robots' cards.
 import { FileOutlined, FileTextOutlined } from "@ant-design/icons";
 import { Image, Modal } from "antd";
 import { Fragment, useState, type ReactNode } from "react";
 
 import { useLanguage, useT } from "../../i18n";
 import { fileSize, fileUrl, listTime, type Attachment, type Message, type Quote } from "./model";
+import { RobotCard } from "./robots/RobotCard";
 
 const LINK = /(https?:\/\/[^\s<>"'，。）]+)/g;
 const MENTION = /((?:^|\s)@[^\s@]+)/g;
@@ -194,6 +195,7 @@ export function QuoteBlock({ quote, onClick }: { quote: Quote; onClick?: () => v
 export function MessageBody({ message }: { message: Message }) {
   const t = useT();
   const attachment = message.attachment;
+  if (message.kind === "robot" && message.robot) return <RobotCard card={message.robot} />;
   switch (message.kind) {
     case "markdown":
       return <Markdown text={message.text} />;

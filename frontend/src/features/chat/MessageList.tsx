@@ -8,13 +8,16 @@ import {
   ExclamationCircleFilled,
   LoadingOutlined,
   PushpinOutlined,
+  RobotOutlined,
   RollbackOutlined,
   ShareAltOutlined,
   SmileOutlined,
+  ThunderboltOutlined,
   UndoOutlined,
 } from "@ant-design/icons";
 import { Avatar, Button, Checkbox, Dropdown, Popover, Progress, Spin, Tooltip, type MenuProps } from "antd";
 import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { useNavigate } from "react-router";
 
 import { useIsPhone } from "../../app/useIsPhone";
 import { useLanguage, useT } from "../../i18n";
@@ -94,6 +97,7 @@ function MessageTools({
   actions: MessageActions;
 }) {
   const t = useT();
+  const navigate = useNavigate();
   const { policy } = useChat();
   const [reactOpen, setReactOpen] = useState(false);
   const manager = manages(conversation);
@@ -106,6 +110,7 @@ function MessageTools({
     { key: "select", icon: <CheckSquareOutlined />, label: t("chat.action.select") },
     ...(textual ? [{ key: "copy", icon: <CopyOutlined />, label: t("chat.action.copy") }] : []),
     ...(mayPin ? [{ key: "pin", icon: <PushpinOutlined />, label: message.pinned ? t("chat.action.unpin") : t("chat.action.pin") }] : []),
+    ...(message.kind !== "system" ? [{ key: "ding", icon: <ThunderboltOutlined />, label: t("ding.action") }] : []),
     ...(mayRecall ? [{ type: "divider" as const }, { key: "recall", icon: <UndoOutlined />, label: t("chat.action.recall"), danger: true }] : []),
   ].map((item) => ("key" in item ? { ...item, "data-testid": `action-${String(item.key)}` } : item)) as MenuProps["items"];
   const onMenu = ({ key }: { key: string }) => {
@@ -114,6 +119,19 @@ function MessageTools({
     if (key === "copy") actions.copy(message);
     if (key === "pin") actions.pin(message, !message.pinned);
     if (key === "recall") actions.recall(message);
+    if (key === "ding") dingIt();
+  };
+  // "DING 一下": the DING form with this message (its text, and its attachment on the server side),
+  // addressed to the other person of a direct chat.
+  const dingIt = () => {
+    const peer = conversation.kind === "direct" && conversation.peer_membership_id;
+    navigate("/ding/new", {
+      state: {
+        sourceMessageId: message.id,
+        text: message.text,
+        recipients: peer ? [{ id: peer, name: conversation.title }] : [],
+      },
+    });
   };
   return (
     <div className="zt-msg-tools" data-testid="message-tools">
@@ -262,8 +280,12 @@ function MessageRow({
       {selectable && <Checkbox className="zt-msg-check" checked={selected} data-testid="message-check" />}
       {!own && continued && <span className="zt-msg-avatar-gap" />}
       {!own && !continued && (
-        <Avatar size={34} style={{ backgroundColor: avatarColour(message.sender_membership_id ?? message.sender_name), flex: "none", fontSize: 12 }}>
-          {avatarText(message.sender_name || "?")}
+        <Avatar
+          size={34}
+          icon={message.kind === "robot" ? <RobotOutlined /> : undefined}
+          style={{ backgroundColor: avatarColour(message.sender_membership_id ?? message.sender_name), flex: "none", fontSize: 12 }}
+        >
+          {message.kind === "robot" ? null : avatarText(message.sender_name || "?")}
         </Avatar>
       )}
       <div className="zt-msg-col">
@@ -286,7 +308,7 @@ function MessageRow({
           >
             {message.quote && <QuoteBlock quote={message.quote} onClick={() => actions.jumpTo(message.quote!)} />}
             <MessageBody message={message} />
-            {message.text && message.kind !== "text" && message.kind !== "markdown" && message.kind !== "forward" && (
+            {message.text && !["text", "markdown", "forward", "robot"].includes(message.kind) && (
               <div className="zt-msg-text zt-msg-caption">{message.text}</div>
             )}
           </div>

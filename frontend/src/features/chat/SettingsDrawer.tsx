@@ -1,6 +1,6 @@
 // A conversation's settings: for groups the name, announcement, members (add, remove, admins,
-// ownership, mute), the group switches, leaving and disbanding; for everyone do-not-disturb and
-// pin-to-top.
+// ownership, mute), the group's robots, the group switches, leaving and disbanding; for everyone
+// do-not-disturb and pin-to-top.
 import { CrownOutlined, EditOutlined, EllipsisOutlined, UserAddOutlined } from "@ant-design/icons";
 import { App, Avatar, Button, Divider, Drawer, Dropdown, Input, InputNumber, Select, Switch, Tag, Typography, type MenuProps } from "antd";
 import { useEffect, useState, type ReactNode } from "react";
@@ -14,6 +14,7 @@ import { useChat, useChatState } from "./ChatProvider";
 import { ConversationAvatar } from "./ConversationPane";
 import { MemberPicker, type Picked } from "./MemberPicker";
 import { manages, timeOfDay, type ChatMember, type Conversation, type JoinRequest, type SettingsChange } from "./model";
+import { RobotsSection } from "./robots/RobotsSection";
 import { noVersions } from "./store";
 
 /** Pending join requests of a group the person manages (and that admits through approval). */
@@ -431,6 +432,8 @@ export function SettingsDrawer({
             </div>
           </section>
         )}
+
+        {group && manager && <RobotsSection conversation={conversation} />}
 
         <section className="zt-set-section">
           <Row label={t("chat.dnd")} extra={t("chat.dndHelp")}>

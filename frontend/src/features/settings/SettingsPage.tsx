@@ -1,13 +1,14 @@
-import { LaptopOutlined, SafetyOutlined, UserOutlined } from "@ant-design/icons";
+import { BellOutlined, LaptopOutlined, SafetyOutlined, UserOutlined } from "@ant-design/icons";
 import { Card, Tabs, Typography } from "antd";
 import { Navigate, useNavigate, useParams } from "react-router";
 
 import { useT } from "../../i18n";
 import { DevicesTab } from "./DevicesTab";
+import { NotificationsTab } from "./NotificationsTab";
 import { ProfileTab } from "./ProfileTab";
 import { SecurityTab } from "./SecurityTab";
 
-const TABS = ["profile", "devices", "security"] as const;
+const TABS = ["profile", "notifications", "devices", "security"] as const;
 type TabKey = (typeof TABS)[number];
 
 export default function SettingsPage() {
@@ -27,6 +28,7 @@ export default function SettingsPage() {
           destroyOnHidden
           items={[
             { key: "profile", label: <span><UserOutlined /> {t("settings.profile")}</span>, children: <ProfileTab /> },
+            { key: "notifications", label: <span><BellOutlined /> {t("settings.notifications")}</span>, children: <NotificationsTab /> },
             { key: "devices", label: <span><LaptopOutlined /> {t("settings.devices")}</span>, children: <DevicesTab /> },
             { key: "security", label: <span><SafetyOutlined /> {t("settings.security")}</span>, children: <SecurityTab /> },
           ]}

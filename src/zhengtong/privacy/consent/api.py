@@ -18,6 +18,7 @@ from zhengtong.privacy.consent.models import AckChannel, PolicyAcknowledgement, 
 from zhengtong.privacy.consent.purposes import Purpose
 from zhengtong.web.auth import CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
+from zhengtong.web.gates import Gate, open_through
 
 router = APIRouter(tags=["privacy"])
 
@@ -27,11 +28,13 @@ def _brief(version: PolicyVersion | None) -> schemas.PolicyVersionBrief | None:
 
 
 # The policy ----------------------------------------------------------------------------------
+@open_through(Gate.POLICY)
 @router.get("/privacy/policy/current", response_model=schemas.PolicyVersionOut)
 async def read_current_policy(session: DbSession) -> schemas.PolicyVersionOut:
     return schemas.PolicyVersionOut.model_validate(await policy.current_version(session))
 
 
+@open_through(Gate.POLICY)
 @router.get("/privacy/policy/versions/{version}", response_model=schemas.PolicyVersionOut)
 async def read_policy_version(version: int, session: DbSession) -> schemas.PolicyVersionOut:
     return schemas.PolicyVersionOut.model_validate(await policy.get_version(session, version))
@@ -47,11 +50,13 @@ async def _status_out(session: DbSession, caller: Caller) -> schemas.PolicyStatu
     )
 
 
+@open_through(Gate.POLICY)
 @router.get("/privacy/policy/status", response_model=schemas.PolicyStatusOut)
 async def read_policy_status(caller: CurrentCaller, session: DbSession) -> schemas.PolicyStatusOut:
     return await _status_out(session, caller)
 
 
+@open_through(Gate.POLICY, Gate.COLLECTION)
 @router.post("/privacy/policy/acknowledge", response_model=schemas.PolicyStatusOut)
 async def acknowledge_policy(
     body: schemas.AcknowledgeIn, caller: CurrentCaller, session: DbSession
@@ -72,6 +77,7 @@ def _acknowledgement_out(acknowledgement: PolicyAcknowledgement, kind: str) -> s
     )
 
 
+@open_through(Gate.POLICY)
 @router.get("/privacy/policy/acknowledgements", response_model=list[schemas.AcknowledgementOut])
 async def list_acknowledgements(
     caller: CurrentCaller, session: DbSession
@@ -92,6 +98,7 @@ async def list_policy_versions(caller: CurrentCaller, session: DbSession) -> lis
     return [schemas.PolicyVersionBrief.model_validate(item) for item in await policy.list_versions(session)]
 
 
+@open_through(Gate.COLLECTION)
 @router.post(
     "/operator/privacy/policy-versions",
     response_model=schemas.PolicyVersionOut,
@@ -133,6 +140,7 @@ async def read_first_login_notice(
     ]
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/privacy/notices/first-login/seen", status_code=204)
 async def mark_first_login_notice_seen(
     body: schemas.DataNoticeSeenIn, caller: CurrentCaller, session: DbSession

@@ -7,11 +7,11 @@ goes through, so a new route is gated without doing anything. (A dependency adde
 would also resolve the caller for public routes such as the login endpoints, and with it the
 CSRF check, changing what they answer.) The WebSocket checks it at connect and at each ping (realtime.py).
 
-Let through: reading and acknowledging the policy (/privacy/policy…), /me (so the client can
-tell who is logged in), choosing the interface language (to read the policy in it), logging
-out (which needs no complete login anyway), and what someone who does not accept the new version
-needs to leave: exporting their data (with the job's progress) and cancelling their account.
-Public routes, static files and /healthz have no caller and are never gated.
+Let through: the routes marked `@open_through(Gate.POLICY)` (zhengtong.web.gates) — reading and
+acknowledging the policy, /me (so the client can tell who is logged in), choosing the interface
+language (to read the policy in it), logging out, and what someone who does not accept the new
+version needs to leave: exporting their data (with the job's progress) and cancelling their
+account. Public routes, static files and /healthz have no caller and are never gated.
 """
 
 from __future__ import annotations
@@ -25,32 +25,15 @@ from zhengtong.core.caller import Caller
 from zhengtong.core.context import AppContext
 from zhengtong.core.errors import AppError
 from zhengtong.privacy.consent import errors, policy
+from zhengtong.web.gates import Gate, is_open_through
 
-API_PREFIX = "/api/v1"
-UNGATED_ROUTES = frozenset({"/me", "/me/language", "/auth/logout", "/jobs/{job_id}"})  # below API_PREFIX
-# Reading the policy; and someone who does not accept a new version can still take their data
-# with them and cancel their account (the rights to a copy and to leave need no consent).
-UNGATED_PREFIXES = (
-    "/privacy/policy/",
-    "/privacy/my-data",
-    "/privacy/exports",
-    "/privacy/account/cancellation",
-)
 LATEST_MAJOR_SECONDS = 5.0
 _ACKNOWLEDGED_KEY = "privacy.consent.acknowledged"
 _ACKNOWLEDGED_ENTRIES = 100_000  # remembered accounts per process; forgotten all at once beyond
 
 
-def is_ungated(path_template: str) -> bool:
-    """`path_template` is the route's path with or without the /api/v1 prefix (the route a router
-    was included with does not carry it)."""
-    path = path_template.removeprefix(API_PREFIX)
-    return path in UNGATED_ROUTES or path.startswith(UNGATED_PREFIXES)
-
-
 async def check_policy_gate(request: Request, session: AsyncSession, caller: Caller) -> None:
-    route = request.scope.get("route")
-    if is_ungated(getattr(route, "path", None) or request.url.path):
+    if is_open_through(getattr(request.scope.get("route"), "endpoint", None), Gate.POLICY):
         return
     await require_policy_acknowledged(session, request.app.state.context, caller.account_id)
 

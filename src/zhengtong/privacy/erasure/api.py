@@ -26,6 +26,7 @@ from zhengtong.privacy.erasure.schemas import (
 from zhengtong.privacy.rights.exporting import link_hours
 from zhengtong.web.auth import CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
+from zhengtong.web.gates import Gate, open_through
 
 router = APIRouter(tags=["privacy"])
 
@@ -43,6 +44,7 @@ async def get_deregistration(
     return await _read(session, context, caller)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/org/deregistration/code", response_model=DeregistrationCodeSent)
 async def send_deregistration_code(
     caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -56,6 +58,7 @@ async def send_deregistration_code(
     )
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/org/deregistration", response_model=DeregistrationRead, status_code=201)
 async def request_deregistration(
     body: DeregistrationRequest, caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -96,6 +99,7 @@ def _archive_status(context: AppContext, view: archive.ArchiveView) -> OrgArchiv
     return OrgArchiveStatus(link_hours=link_hours(context), archive=read)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/org/deregistration/archive", response_model=OrgArchiveStatus, status_code=202)
 async def start_org_archive(
     caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp

@@ -20,6 +20,7 @@ from zhengtong.privacy.operator.console import organization_usage, require_opera
 from zhengtong.privacy.operator.models import SecurityIncident, ServiceShutdown
 from zhengtong.web.auth import CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
+from zhengtong.web.gates import Gate, open_through
 
 router = APIRouter(tags=["privacy"])
 
@@ -65,6 +66,7 @@ async def operator_list_incidents(caller: CurrentCaller, session: DbSession) -> 
     return [await _incident_read(session, incident) for incident in await incidents.list_incidents(session)]
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/operator/incidents", response_model=schemas.IncidentDetail, status_code=201)
 async def operator_record_incident(
     body: schemas.IncidentCreate, caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -95,6 +97,7 @@ async def operator_get_incident(
     return await _incident_detail(session, await incidents.get_incident(session, incident_id))
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/operator/incidents/{incident_id}/affected", response_model=schemas.AffectedOut)
 async def operator_add_affected(
     incident_id: str,
@@ -118,6 +121,7 @@ async def operator_add_affected(
     return schemas.AffectedOut(added=added)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/operator/incidents/{incident_id}/notify", response_model=schemas.NotifyOut)
 async def operator_notify_incident(
     incident_id: str,
@@ -135,6 +139,7 @@ async def operator_notify_incident(
     return schemas.NotifyOut(people=people)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/operator/incidents/{incident_id}/close", response_model=schemas.IncidentDetail)
 async def operator_close_incident(
     incident_id: str, caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -167,6 +172,7 @@ async def operator_print_letters(
     return HTMLResponse(notices.letters_html(letters, blocks, title="信函 Letters"))
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/operator/letters/posted", response_model=schemas.LettersPostedOut)
 async def operator_letters_posted(
     body: schemas.LettersPostedIn, caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -223,6 +229,7 @@ async def operator_shutdown_state(caller: CurrentCaller, session: DbSession) -> 
     )
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/operator/shutdown", response_model=schemas.ShutdownRead, status_code=201)
 async def operator_schedule_shutdown(
     body: schemas.ShutdownCreate, caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -240,6 +247,7 @@ async def operator_schedule_shutdown(
     return await _shutdown_read(session, scheduled)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/operator/shutdown/cancel", response_model=schemas.ShutdownRead)
 async def operator_cancel_shutdown(
     caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp

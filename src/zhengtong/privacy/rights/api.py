@@ -18,6 +18,7 @@ from zhengtong.privacy.rights import cancellation, disclosures, exporting, holdi
 from zhengtong.privacy.rights.models import Disclosure, RequestStatus
 from zhengtong.web.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
+from zhengtong.web.gates import Gate, open_through
 
 router = APIRouter(tags=["privacy"])
 
@@ -29,6 +30,7 @@ async def _admin(session: AsyncSession, caller: Caller) -> AdminScope:
 
 
 # My data ----------------------------------------------------------------------------------------
+@open_through(Gate.POLICY)
 @router.get("/privacy/my-data", response_model=schemas.HoldingsSummary)
 async def my_data_summary(
     caller: CurrentCaller, session: DbSession, context: Context
@@ -60,6 +62,7 @@ def _export_read(view: exporting.ExportView) -> schemas.ExportRead:
     )
 
 
+@open_through(Gate.POLICY, Gate.COLLECTION)
 @router.post("/privacy/exports", response_model=schemas.ExportStarted, status_code=202)
 async def start_my_data_export(
     caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -68,6 +71,7 @@ async def start_my_data_export(
     return schemas.ExportStarted(job_id=job.id)
 
 
+@open_through(Gate.POLICY)
 @router.get("/privacy/exports", response_model=schemas.ExportList)
 async def list_my_data_exports(
     caller: CurrentCaller, session: DbSession, context: Context
@@ -78,6 +82,7 @@ async def list_my_data_exports(
     )
 
 
+@open_through(Gate.POLICY)
 @router.get("/privacy/exports/{job_id}/download", response_class=Response)
 async def download_my_data_export(
     job_id: str,
@@ -135,6 +140,7 @@ async def list_my_privacy_requests(
     return [_request_read(view) for view in await requests.list_own_requests(session, context, caller)]
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/privacy/requests", response_model=schemas.RequestRead, status_code=201)
 async def file_privacy_request(
     body: schemas.RequestCreate, caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -145,6 +151,7 @@ async def file_privacy_request(
     return _request_read(view)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/privacy/requests/{request_id}/replies", response_model=schemas.RequestRead)
 async def reply_to_my_privacy_request(
     request_id: str,
@@ -160,6 +167,7 @@ async def reply_to_my_privacy_request(
     return _request_read(view)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/privacy/requests/{request_id}/withdraw", response_model=schemas.RequestRead)
 async def withdraw_my_privacy_request(
     request_id: str, caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -175,6 +183,7 @@ async def list_my_request_notices(caller: CurrentCaller, session: DbSession) -> 
     ]
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/privacy/request-notices/read", status_code=204, response_class=Response)
 async def mark_my_request_notices_read(caller: CurrentCaller, session: DbSession) -> Response:
     await requests.mark_notices_read(session, caller)
@@ -208,6 +217,7 @@ async def list_my_disclosures(caller: CurrentCaller, session: DbSession) -> list
 
 
 # Cancelling my account --------------------------------------------------------------------------
+@open_through(Gate.POLICY)
 @router.get("/privacy/account/cancellation", response_model=schemas.CancellationCheck)
 async def check_account_cancellation(caller: CurrentCaller, session: DbSession) -> schemas.CancellationCheck:
     blocking = await cancellation.organizations_blocking(session, caller.account_id)
@@ -216,6 +226,7 @@ async def check_account_cancellation(caller: CurrentCaller, session: DbSession) 
     )
 
 
+@open_through(Gate.POLICY, Gate.COLLECTION)
 @router.post("/privacy/account/cancellation/code", response_model=schemas.CancellationCodeSent)
 async def send_account_cancellation_code(
     caller: CurrentCaller, session: DbSession, context: Context, ip: ClientIp
@@ -226,6 +237,7 @@ async def send_account_cancellation_code(
     )
 
 
+@open_through(Gate.POLICY, Gate.COLLECTION)
 @router.post("/privacy/account/cancellation", status_code=204, response_class=Response)
 async def cancel_my_account(
     body: schemas.CancellationConfirm,
@@ -263,6 +275,7 @@ async def get_org_privacy_request(
     return _admin_request_read(await requests.org_request_view(session, context, request))
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/privacy/admin/requests/{request_id}/status", response_model=schemas.AdminRequestRead)
 async def change_org_privacy_request_status(
     request_id: str,
@@ -287,6 +300,7 @@ async def change_org_privacy_request_status(
     return _admin_request_read(view)
 
 
+@open_through(Gate.COLLECTION)
 @router.post("/privacy/admin/requests/{request_id}/replies", response_model=schemas.AdminRequestRead)
 async def reply_to_org_privacy_request(
     request_id: str,

@@ -234,6 +234,9 @@ DECRYPTORS: dict[tuple[str, str], Decryptor] = {
     ("im_messages", "content_sealed"): _message_content,
     ("im_files", "name_sealed"): _sealed_text("im-file"),
     ("im_conversations", "announcement_sealed"): _sealed_text("im-announcement"),
+    ("dings", "text_sealed"): _sealed_text("ding"),
+    ("ding_files", "name_sealed"): _sealed_text("ding-file"),
+    ("work_notices", "content_sealed"): _sealed_text("work-notice"),  # the message as JSON
     ("guardian_consents", "guardian_name_encrypted"): _minor_field(
         "guardian_consents.guardian_name_encrypted"
     ),

@@ -8,6 +8,7 @@ clients, and an SMS through the configured provider (the text names no detail of
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from zhengtong.org.access import AdminScope, access_member
 from zhengtong.org.models import Department, MemberDepartment, Membership, Organization
 from zhengtong.platform import audit
 from zhengtong.platform.eventlog import append_after_commit
+from zhengtong.platform.notify import DeliveryFailed
 from zhengtong.privacy.rights import errors
 from zhengtong.privacy.rights.models import (
     OPEN_STATUSES,
@@ -43,6 +45,8 @@ from zhengtong.privacy.rights.workdays import (
     deadline_of,
     local_date,
 )
+
+log = logging.getLogger(__name__)
 
 # What the organisation may move a request to, from each status.
 ADMIN_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
@@ -306,9 +310,12 @@ async def _tell_requester(
         mobile = identity.decrypt_mobile(context.keyring, account)
 
         async def send_sms() -> None:
-            await context.sms.send_sms(
-                mobile, "privacy_request_updated", CHANGE_SMS, {"status": request.status}
-            )
+            try:
+                await context.sms.send_sms(
+                    mobile, "privacy_request_updated", CHANGE_SMS, {"status": request.status}
+                )
+            except DeliveryFailed as error:  # the tracker in the client says it too
+                log.warning("request-update SMS not sent (%s)", error.reason)
 
         after_commit(session, send_sms)
 

@@ -57,6 +57,8 @@ _AAD_PREFIXES: list[str] = [
     "im-message",
     "im-file",
     "im-announcement",
+    "ding",
+    "ding-file",
 ]
 
 # Wrapped key material: it opens only as random bytes, and `_org_ciphers` has already unwrapped it.

@@ -43,7 +43,7 @@ export function NoticeBell() {
     void load();
     const timer = window.setInterval(() => void load(), POLL_MS);
     const unsubscribe = subscribeEvents((event) => {
-      if (event.type === "notice.new") void load();
+      if (event.type.startsWith("notice.")) void load(); // new, read elsewhere, or withdrawn
     });
     return () => {
       window.clearInterval(timer);

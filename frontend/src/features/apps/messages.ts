@@ -1,0 +1,88 @@
+// UI strings of the organisation's apps (企业内部应用) in the admin console.
+// zh-CN first; English must have the same keys (the type checks it).
+export const appsZh = {
+  "admin.section.apps": "应用管理",
+  "admin.fn.apps": "应用管理",
+
+  "apps.title": "企业内部应用",
+  "apps.help":
+    "应用通过开放接口（与钉钉服务端 API 兼容）获取 access_token 并发送工作通知。已有的钉钉集成只需把接口地址 oapi.dingtalk.com 换成下面的地址，再换上这里的 AppKey、AppSecret 和 AgentId，其余代码不用改。",
+  "apps.baseUrl": "开放接口地址：",
+  "apps.params": "请求参数与钉钉相同（agent_id、userid_list、dept_id_list、to_all_user、msg）；userid_list 和 dept_id_list 填写本平台的成员 ID 和部门 ID。",
+  "apps.endpoint.gettoken": "获取 access_token（有效期 2 小时）",
+  "apps.endpoint.send": "发送工作通知",
+  "apps.endpoint.progress": "查询发送进度",
+  "apps.endpoint.result": "查询发送结果",
+  "apps.endpoint.recall": "撤回工作通知",
+  "apps.name": "应用名称",
+  "apps.namePlaceholder": "应用名称，例如 OA 审批提醒",
+  "apps.description": "说明",
+  "apps.descriptionPlaceholder": "说明（可选）",
+  "apps.create": "创建应用",
+  "apps.nameRequired": "请填写应用名称",
+  "apps.empty": "还没有应用",
+  "apps.agentId": "AgentId",
+  "apps.appKey": "AppKey",
+  "apps.appSecret": "AppSecret",
+  "apps.created": "创建时间",
+  "apps.status": "状态",
+  "apps.active": "启用中",
+  "apps.disabled": "已停用",
+  "apps.rotate": "重置 Secret",
+  "apps.rotateConfirm": "重置后，旧的 AppSecret 和用它获取的 access_token 立即失效，使用它的系统需要换上新的 AppSecret。确定重置吗？",
+  "apps.disable": "停用",
+  "apps.disableConfirm": "停用后，「{name}」的 access_token 立即失效，也不能再获取新的，直到重新启用。确定停用吗？",
+  "apps.enable": "启用",
+  "apps.disabledToast": "已停用「{name}」",
+  "apps.enabledToast": "已启用「{name}」",
+  "apps.createdTitle": "应用已创建",
+  "apps.rotatedTitle": "AppSecret 已重置",
+  "apps.secretOnce":
+    "AppSecret 只显示这一次，关闭本窗口后无法再次查看。请立即复制并妥善保存（不要写进前端代码或发到聊天中）；遗失后只能重置。",
+  "apps.secretSaved": "我已复制并保存",
+} as const;
+
+export const appsEn: Record<keyof typeof appsZh, string> = {
+  "admin.section.apps": "Apps",
+  "admin.fn.apps": "Apps",
+
+  "apps.title": "Internal apps",
+  "apps.help":
+    "Apps get an access_token and send work notices through the open API, which is compatible with DingTalk's server API. An existing DingTalk integration only changes its base URL from oapi.dingtalk.com to the address below and takes the AppKey, AppSecret and AgentId from here; the rest of its code stays as it is.",
+  "apps.baseUrl": "Open API base URL: ",
+  "apps.params":
+    "Parameters are DingTalk's (agent_id, userid_list, dept_id_list, to_all_user, msg); userid_list and dept_id_list take this platform's member and department ids.",
+  "apps.endpoint.gettoken": "Get an access_token (valid for 2 hours)",
+  "apps.endpoint.send": "Send a work notice",
+  "apps.endpoint.progress": "Sending progress",
+  "apps.endpoint.result": "Sending result",
+  "apps.endpoint.recall": "Recall a work notice",
+  "apps.name": "App name",
+  "apps.namePlaceholder": "App name, e.g. OA approval reminders",
+  "apps.description": "Description",
+  "apps.descriptionPlaceholder": "Description (optional)",
+  "apps.create": "Create app",
+  "apps.nameRequired": "Enter the app's name",
+  "apps.empty": "No apps yet",
+  "apps.agentId": "AgentId",
+  "apps.appKey": "AppKey",
+  "apps.appSecret": "AppSecret",
+  "apps.created": "Created",
+  "apps.status": "Status",
+  "apps.active": "Active",
+  "apps.disabled": "Disabled",
+  "apps.rotate": "Reset secret",
+  "apps.rotateConfirm":
+    "The old AppSecret and every access_token it obtained stop working at once; systems using it need the new AppSecret. Reset it?",
+  "apps.disable": "Disable",
+  "apps.disableConfirm":
+    "{name}'s access tokens stop working at once and it cannot get new ones until it is enabled again. Disable it?",
+  "apps.enable": "Enable",
+  "apps.disabledToast": "{name} is disabled",
+  "apps.enabledToast": "{name} is enabled",
+  "apps.createdTitle": "App created",
+  "apps.rotatedTitle": "AppSecret reset",
+  "apps.secretOnce":
+    "The AppSecret is shown this once and cannot be shown again after you close this window. Copy it now and keep it safe (not in front-end code, not in a chat); if it is lost, reset it.",
+  "apps.secretSaved": "I have copied and saved it",
+};
