@@ -39,7 +39,7 @@ from zhengtong.notifications.notices import notify_people
 from zhengtong.org.models import Membership
 from zhengtong.platform import jobs
 from zhengtong.platform.eventlog import append_after_commit
-from zhengtong.platform.notify import CallStatus, DeliveryFailed
+from zhengtong.platform.notify import CallStatus, DeliveryFailed, send_each
 
 RELEASE_JOB = "ding.release"
 CALL_CHECK_JOB = "ding.call_check"
@@ -369,13 +369,7 @@ async def _outgoing_texts(
 
 
 async def _send_all(context: AppContext, claimed: Sequence[_Outgoing]) -> list[_Sent]:
-    gate = asyncio.Semaphore(PROVIDER_CONCURRENCY)
-
-    async def bounded(item: _Outgoing) -> _Sent:
-        async with gate:
-            return await _send_one(context, item)
-
-    return list(await asyncio.gather(*(bounded(item) for item in claimed)))
+    return await send_each(claimed, lambda item: _send_one(context, item), at_once=PROVIDER_CONCURRENCY)
 
 
 async def _send_one(context: AppContext, item: _Outgoing) -> _Sent:
@@ -460,17 +454,14 @@ async def check_calls(context: AppContext, ding_id: str, attempt_ids: Sequence[s
 
 
 async def _call_states(context: AppContext, ringing: Sequence[DingAttempt]) -> list[_CallState]:
-    gate = asyncio.Semaphore(PROVIDER_CONCURRENCY)
-
     async def ask(attempt: DingAttempt) -> _CallState:
-        async with gate:
-            try:
-                async with asyncio.timeout(PROVIDER_TIMEOUT_SECONDS):
-                    return _CallState(await context.voice.call_status(attempt.provider_ref or ""))
-            except Exception as error:
-                return _CallState(None, _reason(error))
+        try:
+            async with asyncio.timeout(PROVIDER_TIMEOUT_SECONDS):
+                return _CallState(await context.voice.call_status(attempt.provider_ref or ""))
+        except Exception as error:  # no answer from the provider: asked again, until the time limit
+            return _CallState(None, _reason(error))
 
-    return list(await asyncio.gather(*(ask(attempt) for attempt in ringing)))
+    return await send_each(ringing, ask, at_once=PROVIDER_CONCURRENCY)
 
 
 def _settled_result(attempt: DingAttempt, state: _CallState, now: datetime) -> AttemptResult | None:

@@ -56,6 +56,7 @@ from zhengtong.im.schemas import (
 )
 from zhengtong.im.seats import Seat, seat_of
 from zhengtong.org.models import Membership, Organization
+from zhengtong.platform import hooks
 
 REMOVED_MEMBER = "已移除成员"
 EXCERPT_CHARS = 60
@@ -409,6 +410,7 @@ async def send(
             raise
         await session.refresh(seat.conversation)
         return await _resend(session, context, organization, seat, existing, policy)
+    await hooks.message_sent(session, context, message)
     old_read = seat.member.read_seq
     seat.member.read_seq = message.seq  # replying reads everything before
     rendered = await _announce(session, context, organization, seat.conversation, message)

@@ -54,7 +54,7 @@ from zhengtong.notifications.models import (
 )
 from zhengtong.org.models import Membership
 from zhengtong.platform import jobs
-from zhengtong.platform.notify import DeliveryFailed, NoRecipient
+from zhengtong.platform.notify import DeliveryFailed, NoRecipient, send_each
 
 log = logging.getLogger(__name__)
 
@@ -281,13 +281,7 @@ async def _send(context: AppContext, item: _Outgoing) -> _Outcome:
 
 
 async def _send_all(context: AppContext, items: Sequence[_Outgoing]) -> list[_Outcome]:
-    gate = asyncio.Semaphore(SEND_CONCURRENCY)
-
-    async def bounded(item: _Outgoing) -> _Outcome:
-        async with gate:
-            return await _send(context, item)
-
-    return list(await asyncio.gather(*(bounded(item) for item in items)))
+    return await send_each(items, lambda item: _send(context, item), at_once=SEND_CONCURRENCY)
 
 
 # Recording outcomes ---------------------------------------------------------------------------

@@ -17,13 +17,17 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from zhengtong.core.clock import utcnow
 from zhengtong.core.ids import new_id
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class CallStatus(StrEnum):
@@ -143,3 +147,15 @@ def read_outbox(path: Path, last: int | None = None) -> list[OutboxMessage]:
         return []
     messages = [OutboxMessage(**json.loads(line)) for line in path.read_text("utf-8").splitlines() if line]
     return messages[-last:] if last else messages
+
+
+async def send_each(items: Sequence[T], send: Callable[[T], Awaitable[R]], *, at_once: int) -> list[R]:
+    """`send` for every item, at most `at_once` at a time (a carrier is not flooded, a slow one
+    does not hold up the rest), the results in the items' order."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def bounded(item: T) -> R:
+        async with gate:
+            return await send(item)
+
+    return list(await asyncio.gather(*(bounded(item) for item in items)))

@@ -24,7 +24,6 @@ Starting and downloading are audited.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import io
 import zipfile
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -57,7 +56,7 @@ from zhengtong.org.importing import (
     template_columns,
 )
 from zhengtong.org.models import Department, MemberRole, Membership, Organization
-from zhengtong.platform import audit, jobs
+from zhengtong.platform import audit, job_files, jobs
 from zhengtong.platform.jobs import FINISHED_STATUSES, Job, JobCancelled, JobContext, JobStatus
 from zhengtong.privacy.erasure import errors
 from zhengtong.privacy.erasure.deregistration import live_deregistration
@@ -141,24 +140,14 @@ class ArchiveView:
     download_url: str | None  # signed; None unless finished, not expired, and still cooling off
 
 
-def _expires_at(job: Job) -> datetime | None:
-    value = (job.result or {}).get("expires_at")
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _signature(context: AppContext, job: Job, expires: int) -> str:
-    message = f"{job.id}\x00{job.org_id}\x00{expires}".encode()
-    return context.keyring.keyed_digest(_LINK_PURPOSE, message).hex()
-
-
 def _download_url(context: AppContext, job: Job) -> str | None:
-    expires_at = _expires_at(job)
-    removed = (job.result or {}).get("files_removed")
-    if job.status != JobStatus.SUCCEEDED or expires_at is None or removed or expires_at <= utcnow():
-        return None
-    expires = int(expires_at.timestamp())
-    signature = _signature(context, job, expires)
-    return f"/api/v1/org/deregistration/archive/{job.id}/download?expires={expires}&signature={signature}"
+    return job_files.signed_link(
+        context,
+        job,
+        purpose=_LINK_PURPOSE,
+        holder=job.org_id or "",
+        path=f"/api/v1/org/deregistration/archive/{job.id}/download",
+    )
 
 
 async def archive_status(session: AsyncSession, context: AppContext, caller: Caller) -> ArchiveView:
@@ -168,7 +157,7 @@ async def archive_status(session: AsyncSession, context: AppContext, caller: Cal
     if job is None:
         return ArchiveView(None, None, None)
     downloadable = await _in_cooling_off(session, membership.org_id)
-    return ArchiveView(job, _expires_at(job), _download_url(context, job) if downloadable else None)
+    return ArchiveView(job, job_files.expires_at(job), _download_url(context, job) if downloadable else None)
 
 
 # Downloading ------------------------------------------------------------------------------------
@@ -194,13 +183,19 @@ async def read_archive(
     job = await jobs.get_job(session, job_id)
     if job is None or job.kind != ARCHIVE_JOB or job.org_id != membership.org_id:
         raise AppError(NOT_FOUND)
-    if not hmac.compare_digest(_signature(context, job, expires), signature):
+    if not job_files.signature_matches(
+        context,
+        purpose=_LINK_PURPOSE,
+        job_id=job.id,
+        holder=membership.org_id,
+        expires=expires,
+        signature=signature,
+    ):
         raise AppError(errors.ARCHIVE_LINK_INVALID)
     if job.status != JobStatus.SUCCEEDED:
         raise AppError(errors.ARCHIVE_NOT_READY)
     key = archive_key(membership.org_id, job.id)
-    removed = (job.result or {}).get("files_removed")
-    if expires <= int(utcnow().timestamp()) or removed or not await context.storage.exists(key):
+    if job_files.link_expired(job, expires) or not await context.storage.exists(key):
         raise AppError(errors.ARCHIVE_EXPIRED)
     organization = await get_organization(session, membership.org_id)
     content = await load_sealed(context, organization, key)
@@ -609,7 +604,7 @@ async def remove_expired_archives(job: JobContext, payload: Mapping[str, Any]) -
             select(Job).where(Job.kind == ARCHIVE_JOB, Job.status.in_(list(FINISHED_STATUSES)))
         )
         for archive in finished.all():
-            expires_at = _expires_at(archive)
+            expires_at = job_files.expires_at(archive)
             if (archive.result or {}).get("files_removed"):
                 continue
             if archive.status == JobStatus.SUCCEEDED and expires_at is not None and expires_at > now:

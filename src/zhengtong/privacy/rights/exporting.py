@@ -9,7 +9,6 @@ What goes in is decided by `holdings` from the schema and the inventory, not by 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import io
 import re
 import zipfile
@@ -32,7 +31,7 @@ from zhengtong.core.inventory import declaration_of
 from zhengtong.im import content as sealing
 from zhengtong.im.models import ChatFile
 from zhengtong.org.models import Membership, Organization
-from zhengtong.platform import audit, jobs
+from zhengtong.platform import audit, job_files, jobs
 from zhengtong.platform.jobs import Job, JobContext, JobStatus
 from zhengtong.platform.storage import account_prefix
 from zhengtong.privacy.rights import errors
@@ -104,25 +103,15 @@ class ExportView:
     download_url: str | None  # signed; None unless finished and not expired
 
 
-def _expires_at(job: Job) -> datetime | None:
-    value = (job.result or {}).get("expires_at")
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _signature(context: AppContext, job_id: str, account_id: str, expires: int) -> str:
-    message = f"{job_id}\x00{account_id}\x00{expires}".encode()
-    return context.keyring.keyed_digest(_LINK_PURPOSE, message).hex()
-
-
 def download_url(context: AppContext, job: Job) -> str | None:
     """The signed link of a finished export that has not expired."""
-    expires_at = _expires_at(job)
-    removed = (job.result or {}).get("files_removed")
-    if job.status != JobStatus.SUCCEEDED or expires_at is None or removed or expires_at <= utcnow():
-        return None
-    expires = int(expires_at.timestamp())
-    signature = _signature(context, job.id, job.owner_account_id or "", expires)
-    return f"/api/v1/privacy/exports/{job.id}/download?expires={expires}&signature={signature}"
+    return job_files.signed_link(
+        context,
+        job,
+        purpose=_LINK_PURPOSE,
+        holder=job.owner_account_id or "",
+        path=f"/api/v1/privacy/exports/{job.id}/download",
+    )
 
 
 async def list_exports(
@@ -135,7 +124,7 @@ async def list_exports(
         .order_by(Job.created_at.desc(), Job.id.desc())
         .limit(limit)
     )
-    return [ExportView(job, _expires_at(job), download_url(context, job)) for job in found]
+    return [ExportView(job, job_files.expires_at(job), download_url(context, job)) for job in found]
 
 
 # Downloading ------------------------------------------------------------------------------------
@@ -159,12 +148,18 @@ async def read_export(
     job = await jobs.access_own_job(session, job_id=job_id, account_id=caller.account_id)
     if job.kind != EXPORT_JOB:
         raise AppError(NOT_FOUND)
-    expected = _signature(context, job.id, caller.account_id, expires)
-    if not hmac.compare_digest(expected, signature):
+    if not job_files.signature_matches(
+        context,
+        purpose=_LINK_PURPOSE,
+        job_id=job.id,
+        holder=caller.account_id,
+        expires=expires,
+        signature=signature,
+    ):
         raise AppError(errors.EXPORT_LINK_INVALID)
     if job.status != JobStatus.SUCCEEDED:
         raise AppError(errors.EXPORT_NOT_READY)
-    if expires <= int(utcnow().timestamp()) or (job.result or {}).get("files_removed"):
+    if job_files.link_expired(job, expires):
         raise AppError(errors.EXPORT_EXPIRED)
     key = storage_key(caller.account_id, job.id)
     if not await context.storage.exists(key):
@@ -420,7 +415,7 @@ async def remove_expired_exports(job: JobContext, payload: Mapping[str, Any]) ->
             owner_job = await session.get(Job, key.rsplit("/", 1)[-1])
             if owner_job is not None and owner_job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
                 continue
-            expires_at = _expires_at(owner_job) if owner_job is not None else None
+            expires_at = job_files.expires_at(owner_job) if owner_job is not None else None
             succeeded = owner_job is not None and owner_job.status == JobStatus.SUCCEEDED
             if succeeded and expires_at is not None and expires_at > now:
                 continue
