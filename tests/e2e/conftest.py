@@ -137,6 +137,9 @@ def demo_server(data_dir: Path) -> Iterator[Server]:
     data_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZT_")}
     env.update({"ZT_DATA_DIR": str(data_dir), "ZT_LOG_LEVEL": "warning", "ZT_ENVIRONMENT": "development"})
+    # Every browser test logs in from 127.0.0.1, many of them as the same demo people, within an
+    # hour: the per-address and per-number limits are tested on their own (tests/identity).
+    env.update({"ZT_SMS_SENDS_PER_IP_PER_HOUR": "10000", "ZT_SMS_SENDS_PER_NUMBER_PER_HOUR": "10000"})
 
     database_name = None
     if TEST_DATABASE_URL:

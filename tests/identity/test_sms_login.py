@@ -156,6 +156,20 @@ async def test_per_ip_send_limit(client: httpx.AsyncClient, context: AppContext)
     assert statuses[:30] == [200] * 30 and statuses[30] == 429
 
 
+async def test_the_send_limits_follow_the_settings(
+    client: httpx.AsyncClient, context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an agency behind one NAT address raises the per-address limit; the per-number one stays
+    monkeypatch.setattr(context, "settings", context.settings.with_overrides(sms_sends_per_ip_per_hour=2))
+
+    statuses = [
+        (await client.post("/api/v1/auth/sms/send", json={"mobile": next_mobile()})).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [200, 200, 429]
+
+
 async def test_new_device_login_sends_a_notice(
     client: httpx.AsyncClient, context: AppContext, make_client
 ) -> None:  # type: ignore[no-untyped-def]

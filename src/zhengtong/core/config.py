@@ -49,6 +49,10 @@ class Settings:
     run_jobs_in_process: bool = True
     session_days: int = 30
     chat_sends_per_minute: int = 120  # per person, against flooding
+    # Login codes by SMS, per hour: per number against bombing one phone, per client address
+    # against trying many numbers (raise it where a whole agency leaves through one NAT address).
+    sms_sends_per_number_per_hour: int = 10
+    sms_sends_per_ip_per_hour: int = 30
     # Private, loopback or link-local networks (CIDR) that outgoing group robots may call; by
     # default they reach public addresses only (robots/egress.py: no request into the intranet).
     robot_allowed_networks: tuple[str, ...] = ()
@@ -133,6 +137,8 @@ _ENV_NAMES = {
     "ZT_MAX_BODY_BYTES": "max_body_bytes",
     "ZT_MAX_UPLOAD_BYTES": "max_upload_bytes",
     "ZT_CHAT_SENDS_PER_MINUTE": "chat_sends_per_minute",
+    "ZT_SMS_SENDS_PER_NUMBER_PER_HOUR": "sms_sends_per_number_per_hour",
+    "ZT_SMS_SENDS_PER_IP_PER_HOUR": "sms_sends_per_ip_per_hour",
     "ZT_ROBOT_ALLOWED_NETWORKS": "robot_allowed_networks",
     "ZT_DEREGISTRATION_COOLING_DAYS": "deregistration_cooling_days",
     "ZT_RUN_JOBS_IN_PROCESS": "run_jobs_in_process",

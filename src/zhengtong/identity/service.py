@@ -54,8 +54,6 @@ CODE_TTL = timedelta(minutes=5)
 CODE_LENGTH = 6
 CODE_MAX_ATTEMPTS = 5
 SEND_COOLDOWN_SECONDS = 60
-SENDS_PER_NUMBER_PER_HOUR = 10
-SENDS_PER_IP_PER_HOUR = 30
 LOGINS_PER_IP_PER_10_MINUTES = 60
 LOCK_AFTER_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=15)
@@ -219,7 +217,8 @@ def _code_hash(keyring: Keyring, code_id: str, code: str) -> bytes:
 
 
 async def _throttle_code_send(context: AppContext, index: bytes, ip: str) -> None:
-    await enforce(context.limiter, f"sms-send-ip:{ip}", SENDS_PER_IP_PER_HOUR, 3600)
+    settings = context.settings
+    await enforce(context.limiter, f"sms-send-ip:{ip}", settings.sms_sends_per_ip_per_hour, 3600)
     cooldown = await context.limiter.hit(f"sms-cooldown:{index.hex()}", 1, SEND_COOLDOWN_SECONDS)
     if not cooldown.allowed:
         raise AppError(
@@ -227,7 +226,8 @@ async def _throttle_code_send(context: AppContext, index: bytes, ip: str) -> Non
             {"retry_after": cooldown.retry_after},
             headers={"Retry-After": str(cooldown.retry_after)},
         )
-    await enforce(context.limiter, f"sms-send-number:{index.hex()}", SENDS_PER_NUMBER_PER_HOUR, 3600)
+    number = f"sms-send-number:{index.hex()}"
+    await enforce(context.limiter, number, settings.sms_sends_per_number_per_hour, 3600)
 
 
 async def _issue_code(
