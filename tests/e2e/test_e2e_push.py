@@ -123,20 +123,26 @@ def test_the_service_worker_shows_a_pushed_notice_and_a_click_opens_its_page(web
     cdp = context.new_cdp_session(page)
     registration_id = _registration_id(page, cdp, scope)
 
-    # when: a push arrives, as the push service would hand it over
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": web.server.url,
-            "registrationId": registration_id,
-            "data": json.dumps(NOTICE, ensure_ascii=False),
-        },
-    )
+    # when: a push arrives, as the push service would hand it over (handed over again while
+    # nothing shows: a worker still starting on a loaded machine may miss the first; the tag makes
+    # a second delivery replace the first notification, never add one)
+    shown: list[dict[str, Any]] = []
+    for _delivery in range(3):
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": web.server.url,
+                "registrationId": registration_id,
+                "data": json.dumps(NOTICE, ensure_ascii=False),
+            },
+        )
+        deadline = time.monotonic() + 10
+        while not (shown := _shown_notifications(page)) and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        if shown:
+            break
 
     # then: the notice is shown as a notification
-    deadline = time.monotonic() + 10
-    while not (shown := _shown_notifications(page)) and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
     assert shown == [
         {"title": NOTICE["title"], "body": NOTICE["body"], "tag": "N1", "data": {"link": "/settings/devices"}}
     ]

@@ -335,10 +335,10 @@ async def test_a_major_version_ends_open_sockets_and_only_the_acknowledged_come_
 async def test_a_major_version_no_event_announced_ends_the_socket_at_its_next_ping(
     context: AppContext, world: World, live_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given: a member's socket, and a second process on the same database (as the publish
-    # command beside a server on the in-process bus: its events reach no server)
+    # given: a member's socket, and a second process on the same database that shares no bus
+    # with the server (the publish command beside a server on the in-process bus)
     _member, headers = await _member_with_socket_headers(world, live_url)
-    other = build_context(context.settings)
+    other = build_context(context.settings.with_overrides(redis_url=None))
     try:
         async with websockets.connect(f"ws://{live_url}/api/v1/ws", additional_headers=headers) as socket_:
             assert json.loads(await socket_.recv())["type"] == "hello"
