@@ -9,11 +9,20 @@ stretched nor moved to another job or person. The job's result says when its fil
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 
 from zhengtong.core.clock import utcnow
 from zhengtong.core.context import AppContext
 from zhengtong.platform.jobs import Job, JobStatus
+
+
+@dataclass(frozen=True)
+class JobFile:
+    """A job's file as it is handed out: its bytes and the name the browser saves it under."""
+
+    content: bytes
+    filename: str
 
 
 def expires_at(job: Job) -> datetime | None:

@@ -7,7 +7,6 @@ privacy.erasure.service.erase_member."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +25,7 @@ from zhengtong.privacy.erasure.schemas import (
 from zhengtong.privacy.rights.exporting import link_hours
 from zhengtong.web.auth import CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
+from zhengtong.web.downloads import zip_download
 from zhengtong.web.gates import Gate, open_through
 
 router = APIRouter(tags=["privacy"])
@@ -130,9 +130,4 @@ async def download_org_archive(
     file = await archive.read_archive(
         session, context, caller, job_id=job_id, expires=expires, signature=signature, ip=ip
     )
-    disposition = f"attachment; filename=\"org-archive.zip\"; filename*=UTF-8''{quote(file.filename)}"
-    return Response(
-        file.content,
-        media_type="application/zip",
-        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
-    )
+    return zip_download(file, "org-archive.zip")

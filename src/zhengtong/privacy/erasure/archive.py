@@ -161,12 +161,6 @@ async def archive_status(session: AsyncSession, context: AppContext, caller: Cal
 
 
 # Downloading ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ArchiveFile:
-    content: bytes
-    filename: str
-
-
 async def read_archive(
     session: AsyncSession,
     context: AppContext,
@@ -176,7 +170,7 @@ async def read_archive(
     expires: int,
     signature: str,
     ip: str,
-) -> ArchiveFile:
+) -> job_files.JobFile:
     """The zip, for the main admin holding a valid, unexpired link during the cooling-off period.
     Another organisation's archive: `not_found`."""
     membership = await _main_admin_in_cooling_off(session, caller)
@@ -209,7 +203,7 @@ async def read_archive(
         object_id=job.id,
         ip=ip,
     )
-    return ArchiveFile(content, f"org-archive-{job.created_at:%Y%m%d}.zip")
+    return job_files.JobFile(content, f"org-archive-{job.created_at:%Y%m%d}.zip")
 
 
 # The zip ----------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ request tracker and disclosure ledger (/privacy/admin/..., system duty, `members
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from zhengtong.privacy.rights import cancellation, disclosures, exporting, holdi
 from zhengtong.privacy.rights.models import Disclosure, RequestStatus
 from zhengtong.web.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller
 from zhengtong.web.deps import ClientIp, Context, DbSession
+from zhengtong.web.downloads import zip_download
 from zhengtong.web.gates import Gate, open_through
 
 router = APIRouter(tags=["privacy"])
@@ -96,12 +96,7 @@ async def download_my_data_export(
     file = await exporting.read_export(
         session, context, caller, job_id=job_id, expires=expires, signature=signature, ip=ip
     )
-    disposition = f"attachment; filename=\"my-data.zip\"; filename*=UTF-8''{quote(file.filename)}"
-    return Response(
-        file.content,
-        media_type="application/zip",
-        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
-    )
+    return zip_download(file, "my-data.zip")
 
 
 # My requests ------------------------------------------------------------------------------------

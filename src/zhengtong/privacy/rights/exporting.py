@@ -128,12 +128,6 @@ async def list_exports(
 
 
 # Downloading ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExportFile:
-    content: bytes
-    filename: str
-
-
 async def read_export(
     session: AsyncSession,
     context: AppContext,
@@ -143,7 +137,7 @@ async def read_export(
     expires: int,
     signature: str,
     ip: str,
-) -> ExportFile:
+) -> job_files.JobFile:
     """The zip, for its owner holding a valid, unexpired link. Anyone else: `not_found`."""
     job = await jobs.access_own_job(session, job_id=job_id, account_id=caller.account_id)
     if job.kind != EXPORT_JOB:
@@ -174,7 +168,7 @@ async def read_export(
         object_id=job.id,
         ip=ip,
     )
-    return ExportFile(content, f"my-data-{job.created_at:%Y%m%d}.zip")
+    return job_files.JobFile(content, f"my-data-{job.created_at:%Y%m%d}.zip")
 
 
 # The job ----------------------------------------------------------------------------------------
