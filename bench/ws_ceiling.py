@@ -360,7 +360,7 @@ class LoadClient:
                 for attempt in range(5):
                     try:
                         socket_ = await connect(
-                            f"ws://{self.host}/api/v1/ws?token={token}",
+                            f"ws://{self.host}/api/v1/ws?token={token}&batch=1",  # as the web client
                             compression="deflate" if self.compression == "deflate" else None,
                             max_size=None,
                             ping_interval=None,  # the server pings; the library answers
@@ -393,23 +393,8 @@ class LoadClient:
             async for frame in socket_:
                 now = time.perf_counter()
                 data = orjson.loads(frame)
-                if data.get("type") != "event":
-                    continue
-                event = data["event"]
-                if event.get("type") != "message.new":
-                    continue
-                text = event["message"]["text"]
-                number = int(text[1 : text.index(" ")])
-                phase = self.phase
-                sent = phase.sent_at.get(number)
-                if sent is None:
-                    phase.stale += 1
-                    continue
-                phase.latencies.append(now - sent)
-                phase.last_delivery = now
-                count = phase.delivered[number] = phase.delivered.get(number, 0) + 1
-                if count >= self.live:
-                    self._complete(number)
+                for inner in data["frames"] if data.get("type") == "batch" else [data]:
+                    self._received(inner, now)
         except ConnectionClosed:
             pass
         finally:
@@ -418,6 +403,25 @@ class LoadClient:
             for number in list(self.phase.outstanding):  # fewer sockets: some messages are now complete
                 if self.phase.delivered.get(number, 0) >= self.live:
                     self._complete(number)
+
+    def _received(self, data: dict[str, Any], now: float) -> None:
+        if data.get("type") != "event":
+            return
+        event = data["event"]
+        if event.get("type") != "message.new":
+            return
+        text = event["message"]["text"]
+        number = int(text[1 : text.index(" ")])
+        phase = self.phase
+        sent = phase.sent_at.get(number)
+        if sent is None:
+            phase.stale += 1
+            return
+        phase.latencies.append(now - sent)
+        phase.last_delivery = now
+        count = phase.delivered[number] = phase.delivered.get(number, 0) + 1
+        if count >= self.live:
+            self._complete(number)
 
     def _complete(self, number: int) -> None:
         if number in self.phase.outstanding:

@@ -18,6 +18,10 @@ Protocol (every frame is a JSON object with a "type"):
   client silent for longer is disconnected. `{"type": "typing", "conversation_id"}` tells the
   other members of a conversation that the person is typing. Frames that are not JSON objects
   of a known type are ignored.
+- A client that connects with `batch=1` may receive `{"type": "batch", "frames": [...]}`: the
+  frames above, in order, sent together. The server batches only what was already waiting when
+  the socket's writer woke (a busy server, a big group, a replay), so a frame never waits for
+  company; under load, one WebSocket message (one compression, one write) carries several events.
 - A close with code 1013 (try again later) means the socket fell behind, or the stream could not
   be read: the client reconnects with its epoch and seq and resumes.
 """
@@ -50,6 +54,9 @@ log = logging.getLogger(__name__)
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 IDLE_TIMEOUT_SECONDS = 90
+# At most this many frames in one batch: a client that fell far behind gets several messages of
+# bounded size rather than one huge one.
+BATCH_FRAMES = 64
 STREAM_CHECK = "stream.check"
 
 
@@ -79,6 +86,10 @@ async def _authenticate(websocket: WebSocket, context: AppContext) -> Caller | N
     return caller
 
 
+def _batches(websocket: WebSocket) -> bool:
+    return websocket.query_params.get("batch") == "1"
+
+
 def _resume_point(websocket: WebSocket) -> tuple[str | None, int | None]:
     since = websocket.query_params.get("since")
     epoch = websocket.query_params.get("epoch")
@@ -98,7 +109,7 @@ async def events_socket(websocket: WebSocket) -> None:
     connection = _Connection(context, caller.account_id)
     try:
         async with context.events.listen(caller.account_id) as listener:
-            stream = _StreamWriter(websocket, context.events, listener)
+            stream = _StreamWriter(websocket, context.events, listener, batches=_batches(websocket))
             await stream.start(client_epoch, since)
             await connection.opened()
             close_code = await _serve(websocket, context, caller, stream, connection)
@@ -199,10 +210,11 @@ class _StreamWriter:
     duplicates (from the overlap of replay and live delivery) are skipped, gaps are filled from
     the retained stream or answered with resync."""
 
-    def __init__(self, websocket: WebSocket, events: EventLog, listener: Listener) -> None:
+    def __init__(self, websocket: WebSocket, events: EventLog, listener: Listener, *, batches: bool) -> None:
         self.websocket = websocket
         self.events = events
         self.listener = listener
+        self.batches = batches
         self.epoch = ""
         self.last = 0
 
@@ -212,48 +224,64 @@ class _StreamWriter:
         await self.websocket.send_json(
             {"type": "hello", "epoch": backlog.epoch, "seq": backlog.head, "resync": backlog.resync}
         )
-        for delivery in backlog.events:
-            await self._send(delivery)
+        await self._send(self._frames(backlog.events))
 
     async def forward(self) -> None:
         """Returns when the listener overflowed: this socket fell too far behind, and the
         client will reconnect and resume."""
         while True:
             delivery = await self.listener.get()
-            if delivery is None:
-                return
-            await self._handle(delivery)
+            waiting = self.listener.take_waiting(BATCH_FRAMES - 1) if self.batches else []
+            frames: list[str] = []
+            for item in [delivery, *waiting]:
+                if item is None:
+                    await self._send(frames)
+                    return
+                frames += await self._handle(item)
+            await self._send(frames)
 
-    async def _handle(self, delivery: Delivery) -> None:
+    async def _handle(self, delivery: Delivery) -> list[str]:
+        """The frames that carry `delivery` on from where this socket is."""
         if delivery.seq == 0:
             if delivery.event.get("type") == STREAM_CHECK:
-                await self._catch_up()
-            else:
-                await self._send(delivery)
-        elif delivery.epoch != self.epoch:
-            await self._resync()
-        elif delivery.seq == self.last + 1:
-            await self._send(delivery)
-        elif delivery.seq > self.last + 1:
-            await self._catch_up()
+                return await self._catch_up()
+            return [delivery.frame()]
+        if delivery.epoch != self.epoch:
+            return [await self._resync()]
+        if delivery.seq == self.last + 1:
+            return self._frames([delivery])
+        if delivery.seq > self.last + 1:
+            return await self._catch_up()
+        return []
 
-    async def _catch_up(self) -> None:
+    async def _catch_up(self) -> list[str]:
         backlog = await self.events.backlog(self.listener.account_id, self.epoch, self.last)
         if backlog.resync:
-            await self._resync()
-            return
-        for delivery in backlog.events:
-            await self._send(delivery)
+            return [await self._resync()]
+        return self._frames(backlog.events)
 
-    async def _resync(self) -> None:
+    async def _resync(self) -> str:
         backlog = await self.events.backlog(self.listener.account_id, None, None)
         self.epoch, self.last = backlog.epoch, backlog.head
-        await self.websocket.send_json({"type": "resync", "epoch": backlog.epoch, "seq": backlog.head})
+        return json.dumps({"type": "resync", "epoch": backlog.epoch, "seq": backlog.head})
 
-    async def _send(self, delivery: Delivery) -> None:
-        await self.websocket.send_text(delivery.frame())
-        if delivery.seq:
-            self.last = delivery.seq
+    def _frames(self, deliveries: list[Delivery]) -> list[str]:
+        for delivery in deliveries:
+            if delivery.seq:
+                self.last = delivery.seq
+        return [delivery.frame() for delivery in deliveries]
+
+    async def _send(self, frames: list[str]) -> None:
+        if not self.batches:
+            for frame in frames:
+                await self.websocket.send_text(frame)
+            return
+        for start in range(0, len(frames), BATCH_FRAMES):
+            chunk = frames[start : start + BATCH_FRAMES]
+            if len(chunk) == 1:
+                await self.websocket.send_text(chunk[0])
+            else:
+                await self.websocket.send_text('{"type":"batch","frames":[' + ",".join(chunk) + "]}")
 
 
 async def _read_client(

@@ -42,9 +42,16 @@ async def session_token(context: AppContext, live_url: str, member: Member) -> s
 
 
 async def connect(
-    live_url: str, token: str, epoch: str | None = None, since: int | str | None = None
+    live_url: str,
+    token: str,
+    epoch: str | None = None,
+    since: int | str | None = None,
+    *,
+    batch: bool = False,
 ) -> Socket:
     params = {"token": token}
+    if batch:
+        params["batch"] = "1"
     if epoch is not None:
         params["epoch"] = epoch
     if since is not None:
@@ -120,6 +127,43 @@ async def test_resume_receives_exactly_the_missed_events_in_order(
     async with await connect(live_url, token, epoch, last + 5) as socket:
         assert await frame(socket) == {"type": "hello", "epoch": epoch, "seq": last + 5, "resync": False}
         assert await quiet(socket)
+
+
+async def test_a_batching_client_gets_a_replay_in_batches_of_bounded_size(
+    context: AppContext, live_url: str, someone: tuple[Member, str]
+) -> None:
+    member, token = someone
+    async with await connect(live_url, token, batch=True) as socket:
+        hello = await frame(socket)
+    epoch, head = hello["epoch"], hello["seq"]
+    missed = realtime.BATCH_FRAMES + 6
+    await notes(context, member.account_id, range(missed))
+    async with await connect(live_url, token, epoch, head, batch=True) as socket:
+        assert (await frame(socket))["seq"] == head + missed
+        first, second = await frames(socket, 2)
+        assert first["type"] == second["type"] == "batch"
+        assert len(first["frames"]) == realtime.BATCH_FRAMES and len(second["frames"]) == 6
+        replayed = sequenced(first["frames"] + second["frames"])
+        assert replayed == [(head + 1 + n, n) for n in range(missed)]
+        assert await quiet(socket)
+        await notes(context, member.account_id, range(missed, missed + 1))  # alone: a plain frame
+        assert sequenced([await frame(socket)]) == [(head + missed + 1, missed)]
+
+
+async def test_events_waiting_together_leave_in_one_batch_in_order(
+    context: AppContext, live_url: str, someone: tuple[Member, str]
+) -> None:
+    member, token = someone
+    async with await connect(live_url, token, batch=True) as socket:
+        head = (await frame(socket))["seq"]
+        await notes(context, member.account_id, range(5))  # appended before the writer wakes
+        received: list[dict[str, Any]] = []
+        while len(received) < 5:
+            arrived = await frame(socket)
+            received += arrived["frames"] if arrived["type"] == "batch" else [arrived]
+        assert sequenced(received) == [(head + 1 + n, n) for n in range(5)]
+        if context.settings.redis_url is None:  # the in-process log delivers within this step
+            assert len(received) == 5 and arrived["type"] == "batch"
 
 
 @pytest.fixture
@@ -345,10 +389,10 @@ async def test_a_socket_that_falls_behind_is_closed_and_its_client_resumes(
     original_send = realtime._StreamWriter._send
     stall = asyncio.Event()
 
-    async def stalled_send(writer: Any, delivery: Delivery) -> None:
-        if delivery.seq == 1:
+    async def stalled_send(writer: Any, frames: list[str]) -> None:
+        if any('"seq":1,' in frame for frame in frames):
             await stall.wait()  # the socket stops draining while events pile up
-        await original_send(writer, delivery)
+        await original_send(writer, frames)
 
     monkeypatch.setattr(realtime._StreamWriter, "_send", stalled_send)
     async with await connect(live_url, token) as socket:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from zhengtong.core import sqlite_driver
 from zhengtong.core.clock import utcnow
 from zhengtong.core.ids import new_id
 from zhengtong.core.inventory import NOT_PERSONAL
@@ -68,7 +69,9 @@ def create_engine(url: str) -> AsyncEngine:
     # hide_parameters: a database error's text (which reaches logs and job errors) names the
     # statement but never the values bound to it (names, numbers).
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(
+            url, async_creator=sqlite_driver.async_creator(url, timeout=30), hide_parameters=True
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -550,9 +550,11 @@ async def authenticate(
     session: AsyncSession, context: AppContext, token: str, *, via_cookie: bool
 ) -> Caller | None:
     """The caller behind a session token, or None when it is unknown, revoked or expired."""
-    # The session and the caller's membership in its current organisation, in one statement.
+    # The session, the caller's membership in its current organisation and that organisation, in
+    # one statement: nearly every handler needs the organisation (its policy, its data key), and
+    # `session.get` then finds it in the unit of work instead of asking the database again.
     result = await session.execute(
-        select(AuthSession, Membership)
+        select(AuthSession, Membership, Organization)
         .outerjoin(
             Membership,
             and_(
@@ -560,13 +562,14 @@ async def authenticate(
                 Membership.account_id == AuthSession.account_id,
             ),
         )
+        .outerjoin(Organization, Organization.id == Membership.org_id)
         .where(AuthSession.token_hash == session_token_hash(context.keyring, token))
     )
     row = result.first()
     now = utcnow()
     if row is None:
         return None
-    auth_session, membership = row
+    auth_session, membership, _organization = row
     if auth_session.revoked_at is not None or auth_session.expires_at <= now:
         return None
     if now - auth_session.last_seen_at > SESSION_TOUCH_INTERVAL:

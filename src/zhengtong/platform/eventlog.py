@@ -113,6 +113,16 @@ class Listener:
             self._pending = None
         return delivery
 
+    def take_waiting(self, limit: int) -> list[Delivery | None]:
+        """Up to `limit` of the deliveries that are waiting, without waiting for more."""
+        pending = self._pending
+        if not pending:
+            return []
+        taken = [pending.popleft() for _ in range(min(limit, len(pending)))]
+        if not pending:
+            self._pending = None
+        return taken
+
     def _push(self, item: Delivery | None) -> None:
         if self._pending is None:
             self._pending = deque()

@@ -25,6 +25,9 @@ const PING_MS = 25_000;
 const POLICY_VIOLATION = 1008; // the server refused the socket (not logged in, or the policy gate)
 const MAX_BACKOFF_MS = 30_000;
 
+/** One frame of the socket's protocol (src/zhengtong/realtime.py). */
+type Frame = { type?: string; [key: string]: unknown };
+
 export class RealtimeConnection {
   private socket: WebSocket | null = null;
   private epoch: string | null = null;
@@ -71,7 +74,7 @@ export class RealtimeConnection {
 
   private url(): string {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const params = new URLSearchParams();
+    const params = new URLSearchParams({ batch: "1" }); // frames waiting together arrive as one
     if (this.epoch !== null) {
       params.set("epoch", this.epoch);
       params.set("since", String(this.seq));
@@ -108,13 +111,20 @@ export class RealtimeConnection {
 
   private receive(data: unknown): void {
     if (typeof data !== "string") return;
-    let frame: { type?: string; [key: string]: unknown };
+    let frame: Frame;
     try {
-      frame = JSON.parse(data) as typeof frame;
+      frame = JSON.parse(data) as Frame;
     } catch {
       return;
     }
+    this.apply(frame);
+  }
+
+  private apply(frame: Frame): void {
     switch (frame.type) {
+      case "batch":
+        if (Array.isArray(frame.frames)) for (const inner of frame.frames as Frame[]) this.apply(inner);
+        break;
       case "hello": {
         this.attempts = 0;
         this.handlers.onStatus("open");
