@@ -63,6 +63,37 @@ async def test_an_admin_sends_to_everyone_follows_it_and_recalls_it(
     assert (await zhao.get("/api/v1/notices")).json()["items"] == []
 
 
+async def test_the_lists_page_back_from_the_newest_with_each_notice_counted(
+    context: AppContext, world: NoticeWorld, make_client: Any
+) -> None:
+    admin = await admin_client(make_client, context, world)
+    sent = []
+    for number in range(5):
+        text = {"msgtype": "text", "text": {"content": f"第{number}号通知"}}
+        answer = await admin.post(API, json={"to_all": True, "msg": text}, headers=csrf_headers(admin))
+        sent.append(answer.json()["id"])
+    await run_jobs(context)
+    zhao = await member_client(make_client, context, world["赵六"])
+    await zhao.post(f"/api/v1/work-notices/{sent[3]}/read", headers=csrf_headers(zhao))
+
+    pages, before = [], None
+    while True:
+        page = (await admin.get(API, params={"limit": 2, **({"before": before} if before else {})})).json()
+        pages.append([(item["id"], item["read"], item["unread"]) for item in page])
+        if len(page) < 2:
+            break
+        before = page[-1]["id"]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [item for page in pages for item in page] == [
+        (notice_id, 1 if notice_id == sent[3] else 0, 3 if notice_id == sent[3] else 4)
+        for notice_id in reversed(sent)
+    ]
+
+    first = (await zhao.get("/api/v1/work-notices", params={"limit": 3})).json()
+    rest = (await zhao.get("/api/v1/work-notices", params={"limit": 3, "before": first[-1]["id"]})).json()
+    assert [item["id"] for item in first + rest] == list(reversed(sent))
+
+
 async def test_a_member_cannot_send_and_nothing_is_recorded(
     context: AppContext, world: NoticeWorld, make_client: Any
 ) -> None:

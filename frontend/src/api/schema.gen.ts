@@ -2219,7 +2219,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Work Notices */
+        /**
+         * List Work Notices
+         * @description The newest first; a page shorter than `limit` is the last.
+         */
         get: operations["worknotices-list_work_notices"];
         put?: never;
         /** Send Work Notice */
@@ -2910,7 +2913,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My Work Notices */
+        /**
+         * My Work Notices
+         * @description The newest first; a page shorter than `limit` is the last.
+         */
         get: operations["worknotices-my_work_notices"];
         put?: never;
         post?: never;
@@ -10547,6 +10553,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description the last id of the page before */
+                before?: string | null;
             };
             header?: never;
             path?: never;
@@ -11835,6 +11843,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description the last id of the page before */
+                before?: string | null;
             };
             header?: never;
             path?: never;

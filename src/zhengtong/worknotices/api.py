@@ -20,12 +20,12 @@ _DUTY, _FUNCTION = AdminDuty.SYSTEM, "work_notices"
 
 
 async def _summary(
-    session: AsyncSession, context: AppContext, notice: WorkNotice
+    session: AsyncSession, context: AppContext, notice: WorkNotice, counts: tuple[int, int] | None = None
 ) -> tuple[schemas.WorkNoticeSummary, dict[str, object] | None]:
     organization = await session.get(Organization, notice.org_id)
     assert organization is not None
     content = service.content_of(context, organization, notice)
-    read, unread = await service.counts_of(session, notice.id)
+    read, unread = counts if counts is not None else await service.counts_of(session, notice.id)
     progress = service.progress_of(notice)
     summary = schemas.WorkNoticeSummary(
         id=notice.id,
@@ -61,11 +61,17 @@ async def send_work_notice(
 
 @router.get("/org/work-notices", response_model=list[schemas.WorkNoticeSummary])
 async def list_work_notices(
-    caller: CurrentCaller, session: DbSession, context: Context, limit: int = Query(default=50, ge=1, le=200)
+    caller: CurrentCaller,
+    session: DbSession,
+    context: Context,
+    limit: int = Query(default=50, ge=1, le=200),
+    before: str | None = Query(default=None, max_length=26, description="the last id of the page before"),
 ) -> list[schemas.WorkNoticeSummary]:
+    """The newest first; a page shorter than `limit` is the last."""
     scope = await admin_scope(session, caller, _DUTY, _FUNCTION)
-    found = await service.list_for_admin(session, scope, limit=limit)
-    return [(await _summary(session, context, notice))[0] for notice in found]
+    found = await service.list_for_admin(session, scope, limit=limit, before=before)
+    counts = await service.counts_of_each(session, [notice.id for notice in found])
+    return [(await _summary(session, context, notice, counts.get(notice.id, (0, 0))))[0] for notice in found]
 
 
 @router.get("/org/work-notices/{work_notice_id}", response_model=schemas.WorkNoticeDetail)
@@ -123,11 +129,16 @@ def _received(received: service.Received) -> schemas.ReceivedRead:
 
 @router.get("/work-notices", response_model=list[schemas.ReceivedRead])
 async def my_work_notices(
-    caller: CurrentCaller, session: DbSession, context: Context, limit: int = Query(default=20, ge=1, le=100)
+    caller: CurrentCaller,
+    session: DbSession,
+    context: Context,
+    limit: int = Query(default=20, ge=1, le=100),
+    before: str | None = Query(default=None, max_length=26, description="the last id of the page before"),
 ) -> list[schemas.ReceivedRead]:
+    """The newest first; a page shorter than `limit` is the last."""
     membership = await current_membership(session, caller)
     found = await service.list_received(
-        session, context, membership_id=membership.id, org_id=membership.org_id, limit=limit
+        session, context, membership_id=membership.id, org_id=membership.org_id, limit=limit, before=before
     )
     return [_received(received) for received in found]
 

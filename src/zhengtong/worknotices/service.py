@@ -341,14 +341,19 @@ async def results_of(session: AsyncSession, notice: WorkNotice) -> Results:
 
 async def counts_of(session: AsyncSession, notice_id: str) -> tuple[int, int]:
     """(read, unread), counted by the database."""
-    row = (
-        await session.execute(
-            select(func.count(WorkNoticeRecipient.read_at), func.count())
-            .select_from(WorkNoticeRecipient)
-            .where(WorkNoticeRecipient.notice_id == notice_id)
-        )
-    ).one()
-    return int(row[0]), int(row[1]) - int(row[0])
+    return (await counts_of_each(session, [notice_id])).get(notice_id, (0, 0))
+
+
+async def counts_of_each(session: AsyncSession, notice_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """(read, unread) of each notice, in one statement for a whole page."""
+    if not notice_ids:
+        return {}
+    rows = await session.execute(
+        select(WorkNoticeRecipient.notice_id, func.count(WorkNoticeRecipient.read_at), func.count())
+        .where(WorkNoticeRecipient.notice_id.in_(notice_ids))
+        .group_by(WorkNoticeRecipient.notice_id)
+    )
+    return {notice_id: (int(read), int(total) - int(read)) for notice_id, read, total in rows.all()}
 
 
 async def recall(
@@ -395,10 +400,15 @@ async def of_organization(session: AsyncSession, scope: AdminScope, notice_id: s
     return notice
 
 
-async def list_for_admin(session: AsyncSession, scope: AdminScope, *, limit: int) -> Sequence[WorkNotice]:
+async def list_for_admin(
+    session: AsyncSession, scope: AdminScope, *, limit: int, before: str | None = None
+) -> Sequence[WorkNotice]:
+    """The newest notices first; `before` (a notice's id, which sorts by time) pages further back."""
     query = select(WorkNotice).where(WorkNotice.org_id == scope.org_id)
     if not scope.whole_org:
         query = query.where(WorkNotice.sender_membership_id == scope.membership_id)
+    if before is not None:
+        query = query.where(WorkNotice.id < before)
     return (await session.scalars(query.order_by(WorkNotice.id.desc()).limit(limit))).all()
 
 
@@ -461,15 +471,23 @@ async def mark_read(
 
 
 async def list_received(
-    session: AsyncSession, context: AppContext, *, membership_id: str, org_id: str, limit: int
+    session: AsyncSession,
+    context: AppContext,
+    *,
+    membership_id: str,
+    org_id: str,
+    limit: int,
+    before: str | None = None,
 ) -> list[Received]:
-    rows = await session.execute(
+    """The newest first; `before` (a notice's id) pages further back."""
+    query = (
         select(WorkNotice, WorkNoticeRecipient.read_at)
         .join(WorkNoticeRecipient, WorkNoticeRecipient.notice_id == WorkNotice.id)
         .where(WorkNoticeRecipient.membership_id == membership_id)
-        .order_by(WorkNotice.id.desc())
-        .limit(limit)
     )
+    if before is not None:
+        query = query.where(WorkNotice.id < before)
+    rows = await session.execute(query.order_by(WorkNotice.id.desc()).limit(limit))
     organization = await session.get(Organization, org_id)
     assert organization is not None
     return [

@@ -1,7 +1,7 @@
 // The work notices a person received: the list at /work-notices, one notice at /work-notices/{id}
 // (where the bell leads). Opening one marks it read, here and under the bell.
 import { ArrowLeftOutlined, NotificationOutlined, RollbackOutlined } from "@ant-design/icons";
-import { Alert, Avatar, Badge, Card, Empty, List, Result, Skeleton, Typography } from "antd";
+import { Alert, Avatar, Badge, Button, Card, Empty, Flex, List, Result, Skeleton, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
@@ -11,6 +11,8 @@ import { formatDateTime } from "../settings/format";
 import { MessageView } from "./MessageView";
 import { parseMessage, summaryOf, type Received } from "./model";
 import "./worknotices.css";
+
+const PAGE = 50; // notices per request; older ones load on demand
 
 function SenderAvatar() {
   return (
@@ -24,16 +26,37 @@ function ReceivedList() {
   const navigate = useNavigate();
   const [items, setItems] = useState<Received[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [more, setMore] = useState(false);
+  const [loadingMore, setLoadingMore] = useState(false);
 
   useEffect(() => {
     let stopped = false;
-    call(api.GET("/api/v1/work-notices", { params: { query: { limit: 100 } } }))
-      .then((found) => !stopped && setItems(found))
+    call(api.GET("/api/v1/work-notices", { params: { query: { limit: PAGE } } }))
+      .then((found) => {
+        if (stopped) return;
+        setItems(found);
+        setMore(found.length === PAGE);
+      })
       .catch((thrown: unknown) => !stopped && setError(errorMessage(thrown)));
     return () => {
       stopped = true;
     };
   }, []);
+
+  const loadMore = async () => {
+    const before = items?.[items.length - 1]?.id;
+    if (!before) return;
+    setLoadingMore(true);
+    try {
+      const older = await call(api.GET("/api/v1/work-notices", { params: { query: { limit: PAGE, before } } }));
+      setItems((current) => [...(current ?? []), ...older]);
+      setMore(older.length === PAGE);
+    } catch (thrown) {
+      setError(errorMessage(thrown));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
 
   return (
     <div className="zt-wn-page" data-testid="page-work-notices">
@@ -71,6 +94,13 @@ function ReceivedList() {
             );
           }}
         />
+        {more && (
+          <Flex justify="center" style={{ padding: "8px 0 12px" }}>
+            <Button onClick={() => void loadMore()} loading={loadingMore} data-testid="wn-received-more">
+              {t("worknotices.more")}
+            </Button>
+          </Flex>
+        )}
       </Card>
     </div>
   );

@@ -17,6 +17,7 @@ import { StatusTag } from "./StatusTag";
 import "./worknotices.css";
 
 const POLL_MS = 1000;
+const PAGE = 50; // notices per request; older ones load on demand
 
 function Counts({ notice }: { notice: NoticeSummary }) {
   const t = useT();
@@ -57,6 +58,9 @@ export function WorkNoticesSection({ index, wholeOrg }: { index: TreeIndex<TreeI
   const [opened, setOpened] = useState<string | null>(null);
   /** Notices followed live because they were sending (kept until they report 100 %). */
   const [watching, setWatching] = useState<string[]>([]);
+  /** Whether older notices may exist: the last page was full. */
+  const [more, setMore] = useState(false);
+  const [loadingMore, setLoadingMore] = useState(false);
 
   const merge = useCallback((notice: NoticeSummary) => {
     setNotices((current) => {
@@ -71,8 +75,9 @@ export function WorkNoticesSection({ index, wholeOrg }: { index: TreeIndex<TreeI
 
   const load = useCallback(async () => {
     try {
-      const listed = await call(api.GET("/api/v1/org/work-notices", { params: { query: { limit: 100 } } }));
+      const listed = await call(api.GET("/api/v1/org/work-notices", { params: { query: { limit: PAGE } } }));
       setNotices(listed);
+      setMore(listed.length === PAGE);
       setError(null);
     } catch (thrown) {
       setError(problemText(thrown));
@@ -81,6 +86,21 @@ export function WorkNoticesSection({ index, wholeOrg }: { index: TreeIndex<TreeI
   useEffect(() => {
     void load();
   }, [load]);
+
+  const loadMore = async () => {
+    const before = notices?.[notices.length - 1]?.id;
+    if (!before) return;
+    setLoadingMore(true);
+    try {
+      const older = await call(api.GET("/api/v1/org/work-notices", { params: { query: { limit: PAGE, before } } }));
+      setNotices((current) => [...(current ?? []), ...older.filter((n) => !current?.some((c) => c.id === n.id))]);
+      setMore(older.length === PAGE);
+    } catch (thrown) {
+      setError(problemText(thrown));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
 
   // Follow every notice still being sent, once a second, until it is sent (or recalled).
   useEffect(() => {
@@ -222,6 +242,13 @@ export function WorkNoticesSection({ index, wholeOrg }: { index: TreeIndex<TreeI
         }) as HTMLAttributes<HTMLElement>}
         data-testid="wn-table"
       />
+      {more && (
+        <Flex justify="center" style={{ marginTop: 12 }}>
+          <Button onClick={() => void loadMore()} loading={loadingMore} data-testid="wn-more">
+            {t("worknotices.more")}
+          </Button>
+        </Flex>
+      )}
       <ComposeDrawer open={composing} onClose={() => setComposing(false)} onSent={sent} index={index} wholeOrg={wholeOrg} />
       <DetailDrawer noticeId={opened} onClose={() => setOpened(null)} onChanged={merge} />
     </Card>

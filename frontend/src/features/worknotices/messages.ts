@@ -92,6 +92,7 @@ export const workNoticesZh = {
   "worknotices.recalledToast": "已撤回",
   "worknotices.recalledContent": "该通知已撤回，内容已删除",
   "worknotices.refresh": "刷新",
+  "worknotices.more": "加载更早的通知",
 
   "worknotices.mine": "我的工作通知",
   "worknotices.mineEmpty": "还没有收到工作通知",
@@ -198,6 +199,7 @@ export const workNoticesEn: Record<keyof typeof workNoticesZh, string> = {
   "worknotices.recalledToast": "Recalled",
   "worknotices.recalledContent": "This notice was recalled; its content is deleted",
   "worknotices.refresh": "Refresh",
+  "worknotices.more": "Load earlier notices",
 
   "worknotices.mine": "My work notices",
   "worknotices.mineEmpty": "No work notices yet",
