@@ -32,7 +32,7 @@ from zhengtong.core.crypto import FieldCipher
 from zhengtong.core.ids import new_id
 from zhengtong.directory.visibility import Viewer, viewer_for
 from zhengtong.identity import service as identity
-from zhengtong.identity.models import AuthSession
+from zhengtong.identity.models import AuthSession, KnownDevice
 from zhengtong.im import content as sealing
 from zhengtong.im.models import (
     Conversation,
@@ -179,8 +179,19 @@ async def open_sessions(context: AppContext, org: Org, people: Sequence[Person])
                     "current_org_id": org.id,
                 }
             )
+        devices = [
+            {
+                "id": new_id(),
+                "account_id": row["account_id"],
+                "device_index": context.keyring.blind_index("device", f"{row['account_id']}:bench"),
+                "label": "bench",
+                "last_seen_at": now,
+            }
+            for row in rows
+        ]
         async with context.db.transaction() as session:
             await session.execute(sa.insert(AuthSession), rows)
+            await session.execute(sa.insert(KnownDevice), devices)  # the browser, as a login remembers it
     return tokens
 
 

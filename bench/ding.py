@@ -4,6 +4,8 @@ over the WebSocket, and the benchmark reports
 - how long until every recipient's client has the DING (the `ding.new` event on each socket),
   from just before the POST: p50, p95 and the last one, with the POST's own time — the request
   only records the DING; the delivery job (in the server process) does the rest after commit;
+- how long after that the bell's notice has been pushed to everyone (the notices' delivery job,
+  through the development push provider, which records each push in the outbox);
 - how long the sender's lists take to load once half the people confirmed: the first page (50)
   of 未确认 and of 已确认 with both counts, and the DING itself with its confirmed count — over
   HTTP against the running server, and as the service call in this process — p50 and p95.
@@ -61,8 +63,10 @@ from zhengtong.ding import service
 from zhengtong.ding.models import DingRecipient
 from zhengtong.ding.schemas import RecipientTab
 from zhengtong.directory.visibility import Actor
+from zhengtong.notifications.models import Channel, DeliveryResult, Notice, NoticeDelivery
 
 THIS_FILE = str(Path(__file__).resolve())
+NO_PUSHES_AFTER_SECONDS = 5  # no push recorded by then: every recipient had the app open
 DING_TEXT = "防汛紧急通知：今晚 20:00 前全体到岗值守，收到请确认。"
 QUIET_SECONDS = 30  # the client stops waiting when no DING arrived for this long
 CONFIRMED_OVER_HTTP = 100
@@ -309,6 +313,33 @@ async def time_lists(
     return lines
 
 
+async def wait_for_pushes(context: AppContext, ding_id: str, server_pid: int) -> dict[str, float]:
+    """After every client had the DING in the app: how long until the notices' delivery job has
+    settled every push (the development provider records each in the outbox), and the server CPU
+    it took."""
+    started, cpu = time.perf_counter(), cpu_seconds(server_pid)
+    pushes = (
+        sa.select(NoticeDelivery.result, sa.func.count())
+        .join(Notice, Notice.id == NoticeDelivery.notice_id)
+        .where(Notice.reference == f"ding:{ding_id}", NoticeDelivery.channel == Channel.PUSH)
+        .group_by(NoticeDelivery.result)
+    )
+    while True:
+        async with context.db.transaction() as session:
+            counts = {result: count for result, count in (await session.execute(pushes)).all()}
+        if counts and not counts.get(DeliveryResult.QUEUED):
+            break
+        if not counts and time.perf_counter() - started > NO_PUSHES_AFTER_SECONDS:
+            break  # a server that does not push DINGs
+        await asyncio.sleep(0.2)
+    return {
+        "seconds": time.perf_counter() - started,
+        "server_cpu_seconds": cpu_seconds(server_pid) - cpu,
+        "sent": counts.get(DeliveryResult.SENT, 0),
+        "total": sum(counts.values()),
+    }
+
+
 async def seed(context: AppContext, recipients: int, rng: random.Random) -> tuple[Org, list[str]]:
     """The sender (the first person) and the recipients, each with a browser session."""
     org = await open_organization(context, recipients + 1, rng)
@@ -333,6 +364,7 @@ async def run(
         try:
             ready = await client.start()
             delivered = await client.ding(server.pid)
+            pushed = await wait_for_pushes(context, delivered["ding_id"], server.pid)
             confirmed = await confirm_half(context, server.host, delivered["ding_id"], tokens[1:], rng)
             lists = await time_lists(
                 context, server.host, org, delivered["ding_id"], tokens[0], arguments.calls
@@ -348,6 +380,9 @@ async def run(
         f"{delivered['received']}/{delivered['sockets']} clients had it; p50 {delivered['p50_s']:.2f} s, "
         f"p95 {delivered['p95_s']:.2f} s, every client after {delivered['last_s']:.2f} s "
         f"(server CPU {delivered['server_cpu_seconds']:.1f} s)",
+        f"pushes (the bell's notice; people with the app open get none): {pushed['sent']:.0f} of "
+        f"{pushed['total']:.0f} sent {pushed['seconds']:.2f} s after the last client had the DING "
+        f"(server CPU meanwhile {pushed['server_cpu_seconds']:.1f} s)",
         f"lists with {confirmed} of {arguments.recipients} confirmed ({arguments.calls} calls each):",
         *lists,
     ]

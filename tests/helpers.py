@@ -21,6 +21,7 @@ from zhengtong.org import service as org_service
 from zhengtong.org.models import MemberDepartment, MemberRole
 from zhengtong.platform.eventlog import Listener
 from zhengtong.platform.notify import read_outbox
+from zhengtong.web.websocket_protocol import LeanDeflateProtocol
 
 _mobiles = itertools.count(13900000000)
 
@@ -129,7 +130,10 @@ async def serve_in_process(app: Any) -> AsyncIterator[str]:
     """The app served by a real uvicorn on a free port inside this event loop; yields host:port."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        # The WebSocket protocol `zhengtong serve` runs.
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws=LeanDeflateProtocol
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -13,11 +13,13 @@ import pytest
 from ding_world import Person, attempts_of, outbox_to, person, run_jobs
 from sqlalchemy import select
 
+from helpers import csrf_headers
 from zhengtong.core.clock import clock, utcnow
 from zhengtong.core.context import AppContext
 from zhengtong.ding import delivery
+from zhengtong.notifications.models import Notice, NoticeDelivery
 from zhengtong.platform.audit import AuditEntry
-from zhengtong.platform.notify import answer_recorded_call
+from zhengtong.platform.notify import answer_recorded_call, read_outbox
 
 
 class RaisingProvider:
@@ -242,3 +244,38 @@ async def test_a_reminder_during_quiet_hours_waits_too_and_skips_those_who_confi
 
     assert held == [("in_app", "sent", 1), ("in_app", "held_quiet_hours", 2)]
     assert await attempts_of(context, created["id"], other) == held  # confirmed meanwhile: nothing more
+
+
+async def test_an_in_app_ding_is_pushed_to_those_away_from_the_app_who_did_not_turn_it_off(
+    context: AppContext, make_client: Any
+) -> None:
+    sender = await person(context, make_client, "发送人")
+    pushed_to = await person(context, make_client, "同事甲")
+    declined = await person(context, make_client, "同事乙")
+    in_the_app = await person(context, make_client, "同事丙")
+    await context.presence.connected(in_the_app.account_id, "an-open-tab")
+    off = {"category": "ding", "sms": True, "email": True, "push": False}
+    chosen = await declined.http.put(
+        "/api/v1/notifications/preferences", json={"categories": [off]}, headers=csrf_headers(declined.http)
+    )
+    assert chosen.status_code == 200, chosen.text
+
+    created = await sender.ding(pushed_to, declined, in_the_app, text="请立即查看值班表")
+    await run_jobs(context)
+
+    pushes = [m for m in read_outbox(context.settings.outbox_path) if m.channel == "push"]
+    assert [(m.to, m.template, m.params["link"]) for m in pushes] == [
+        (pushed_to.account_id, "notice.ding", f"/ding/{created['id']}")
+    ]
+    assert "请立即查看值班表" not in pushes[0].text  # the notice names neither the text nor the sender
+    assert "发送人" not in pushes[0].text
+    async with context.db.transaction() as session:
+        rows = await session.execute(
+            select(Notice.account_id, NoticeDelivery.result)
+            .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+            .where(Notice.reference == f"ding:{created['id']}", NoticeDelivery.channel == "push")
+        )
+        results = {account_id: result for account_id, result in rows.all()}
+    # No push for who has the app open: their client shows it (and notifies when hidden).
+    assert results == {pushed_to.account_id: "sent", declined.account_id: "declined"}
+    assert [d["id"] for d in (await in_the_app.get("/ding/received")).json()["items"]] == [created["id"]]

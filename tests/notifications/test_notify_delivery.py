@@ -90,6 +90,29 @@ async def test_a_push_that_fails_for_good_falls_back_to_sms(
     assert "letter" not in found
 
 
+async def test_a_push_to_someone_with_the_app_open_is_not_sent_unless_the_notice_is_required(
+    app: object, context: AppContext, make_client: MakeClient
+) -> None:
+    # given: 张明 has a logged-in client, and its tab is open (a socket connected)
+    zhang = await create_member(context, name="张明")
+    await logged_in(context, make_client, zhang)
+    await context.presence.connected(zhang.account_id, "an-open-tab")
+    context.push = pushed = Recorder()
+    await _notify(context, [zhang.account_id], ["push"])
+    await run_jobs(context)
+    assert (await deliveries(context, zhang.account_id))["push"].result == "in_app"
+    assert pushed.sent == []
+
+    await _notify(context, [zhang.account_id], ["push"], kind="security_incident")
+    await run_jobs(context)
+    assert len(pushed.sent) == 1  # a required notice reaches every channel
+
+    await context.presence.disconnected(zhang.account_id, "an-open-tab")
+    await _notify(context, [zhang.account_id], ["push"])
+    await run_jobs(context)
+    assert len(pushed.sent) == 2  # away from the app: pushed
+
+
 async def test_when_the_fallback_fails_too_the_person_gets_a_letter(app: object, context: AppContext) -> None:
     zhang, _ = await member_with_email(context, "张明")
     context.email = Recorder(failures=99)

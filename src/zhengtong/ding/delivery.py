@@ -4,7 +4,8 @@ sender.
 A delivery round (1: the first send; later rounds remind the unconfirmed) walks the recipients a
 batch at a time. In one transaction per batch: a recipient in their quiet hours is held until
 they end (unless the DING is an emergency) and a release job waits for that moment; everyone else
-gets the DING in the app (an event on their stream after commit, and a notice under the bell),
+gets the DING in the app (an event on their stream after commit, and a notice under the bell that
+is pushed to their subscribed browsers by the notices' own delivery job),
 and for the SMS and phone channels an attempt is recorded as queued. Once every batch is in the
 app, the queued attempts are claimed, sent with each provider call bounded by a timeout and a cap
 on concurrent calls, and the results recorded in another transaction. An attempt is a row before
@@ -35,7 +36,7 @@ from zhengtong.ding.models import AttemptResult, Ding, DingAttempt, DingChannel,
 from zhengtong.identity import service as identity
 from zhengtong.identity.models import Account
 from zhengtong.im.preferences import quiet_hours_ends
-from zhengtong.notifications.notices import notify_people
+from zhengtong.notifications.notices import notify_people, start_waiting_deliveries
 from zhengtong.org.models import Membership
 from zhengtong.platform import jobs
 from zhengtong.platform.eventlog import append_after_commit
@@ -83,6 +84,7 @@ async def run_round(context: AppContext, ding_id: str, round_number: int) -> dic
     # Everyone gets it in the app first: a slow SMS gateway must not hold up the next batches.
     while await _deliver_next_batch(context, ding_id, outcome, round_number=round_number):
         pass
+    await _start_pushes(context, ding_id)
     await send_queued(context, ding_id, outcome)  # with any left over by an earlier run of this job
     return dict(outcome)
 
@@ -92,8 +94,20 @@ async def release_held(context: AppContext, ding_id: str) -> dict[str, int]:
     outcome: Outcome = Counter()
     while await _deliver_next_batch(context, ding_id, outcome, round_number=None):
         pass
+    await _start_pushes(context, ding_id)
     await send_queued(context, ding_id, outcome)
     return dict(outcome)
+
+
+async def _start_pushes(context: AppContext, ding_id: str) -> None:
+    """The bell's notices of the batches delivered so far leave as pushes (the notices' own
+    delivery job: each person's choices, quiet hours and retries apply)."""
+    async with context.db.transaction() as session:
+        await start_waiting_deliveries(session, _reference(ding_id))
+
+
+def _reference(ding_id: str) -> str:
+    return f"ding:{ding_id}"
 
 
 async def _start(context: AppContext, ding_id: str) -> bool:
@@ -257,19 +271,27 @@ async def _tell_in_app(
     round_number: int,
 ) -> None:
     accounts = [r.account_id for r in reached]
-    await notify_people(
-        session,
-        context,
-        accounts,
-        kind="ding",
-        subject=NOTICE_SUBJECT,
-        body=NOTICE_BODY,
-        channels=[],
-        org_id=ding.org_id,
-        reference=f"ding:{ding.id}",
-        urgent=ding.emergency,
-        link=f"/ding/{ding.id}",
-    )
+    # Who has the app open sees the DING there (a desktop notification when the tab is hidden);
+    # the others' browsers get a push, once everyone of the round has it in the app, unless
+    # they turned DING pushes off. The notices' delivery job checks again before it pushes.
+    online = await context.presence.online(accounts)
+    away = [account for account in accounts if account not in online]
+    for people, channels in ((sorted(online), []), (away, ["push"])):
+        if people:
+            await notify_people(
+                session,
+                context,
+                people,
+                kind="ding",
+                subject=NOTICE_SUBJECT,
+                body=NOTICE_BODY,
+                channels=channels,
+                start_delivery=False,
+                org_id=ding.org_id,
+                reference=_reference(ding.id),
+                urgent=ding.emergency,
+                link=f"/ding/{ding.id}",
+            )
     renderer = await service.renderer_for(session, context, ding.org_id, [ding])
     # Everyone of the batch is unconfirmed (a reminder skips the others): one payload for all.
     shown = renderer.for_recipient(ding, None).model_dump(mode="json")

@@ -2,7 +2,9 @@
 
 For each due delivery of a batch the job first applies the person's choices (a channel they
 turned off is `declined`; during their quiet hours the delivery waits, unless the notice is urgent
-or required: see notifications.preferences), records the attempt, sends (at most
+or required: see notifications.preferences); a push to someone who has the app open at that
+moment is not sent (`in_app`: their client shows the notice, and a desktop notification when its
+tab is hidden), unless the notice is required. It then records the attempt, sends (at most
 `SEND_CONCURRENCY` at once, each bounded by `ZT_NOTIFY_TIMEOUT_SECONDS`: a provider that hangs is
 a failed attempt, "Timeout"), then records the outcome. A failed attempt is tried again after
 `RETRY_DELAYS`; after the last one the delivery is `failed` and the fallback channel is queued:
@@ -197,29 +199,45 @@ async def _next_due(
 
 # The person's choices -------------------------------------------------------------------------
 async def _apply_choices(
-    session: AsyncSession, chunk: Sequence[_Outgoing], decided: dict[str, int]
+    session: AsyncSession, context: AppContext, chunk: Sequence[_Outgoing], decided: dict[str, int]
 ) -> list[_Outgoing]:
     """Records what the person's choices decide (declined, no address, waiting for the end of
-    their quiet hours), counted into `decided`, and the attempt of the rest; returns the rest,
-    to be sent."""
+    their quiet hours) and what needs no sending (a push to someone who has the app open: the
+    client shows the notice itself), counted into `decided`, and the attempt of the rest;
+    returns the rest, to be sent."""
     now = utcnow()
     choices = await preferences.channel_choices(session, {item.account_id for item in chunk})
     quiet = await preferences.quiet_hours_of(session, {(item.account_id, item.org_id) for item in chunk})
-    to_send = []
+    online = await context.presence.online(
+        sorted({item.account_id for item in chunk if item.channel == Channel.PUSH})
+    )
+    to_send, attempted, settled = [], [], []
     for item in chunk:
         if not preferences.accepts(choices[item.account_id], item.kind, item.channel):
-            await _settle(session, item.delivery_id, DeliveryResult.DECLINED, now)
+            settled.append(_settled(item.delivery_id, DeliveryResult.DECLINED, now))
             decided[DeliveryResult.DECLINED] += 1
+        elif _shown_in_app(item, online):
+            settled.append(_settled(item.delivery_id, DeliveryResult.IN_APP, now))
+            decided[DeliveryResult.IN_APP] += 1
         elif item.address is None:
-            await _settle(session, item.delivery_id, DeliveryResult.NO_ADDRESS, now)
+            settled.append(_settled(item.delivery_id, DeliveryResult.NO_ADDRESS, now))
             decided[DeliveryResult.NO_ADDRESS] += 1
         elif waits := _held_until(item, quiet[(item.account_id, item.org_id)], now):
             await _record(session, item.delivery_id, not_before=waits)
             decided["quiet_hours"] += 1
         else:
-            await _record(session, item.delivery_id, attempts=item.attempts + 1, attempted_at=now)
+            attempted.append({"id": item.delivery_id, "attempts": item.attempts + 1, "attempted_at": now})
             to_send.append(item)
+    await _record_each(session, settled)
+    await _record_each(session, attempted)
     return to_send
+
+
+def _shown_in_app(item: _Outgoing, online: set[str]) -> bool:
+    """A push that would repeat what the person's open client already shows."""
+    if item.channel != Channel.PUSH or item.kind in preferences.REQUIRED_KINDS:
+        return False
+    return item.account_id in online
 
 
 def _held_until(item: _Outgoing, quiet: ChatPreference | None, now: datetime) -> datetime | None:
@@ -238,11 +256,22 @@ async def _record(session: AsyncSession, delivery_id: str, **values: Any) -> Non
     )
 
 
+async def _record_each(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Updates many deliveries by id in one statement (executed for every row), as a send to
+    thousands of people records its attempts and its successes."""
+    if rows:
+        await session.execute(update(NoticeDelivery), list(rows))
+
+
+def _settled(delivery_id: str, result: str, now: datetime, detail: str = "") -> dict[str, Any]:
+    """The delivery's final result, as a row for `_record_each`: nothing more is planned for it."""
+    return {"id": delivery_id, "result": result, "detail": detail, "attempted_at": now, "not_before": None}
+
+
 async def _settle(
     session: AsyncSession, delivery_id: str, result: str, now: datetime, detail: str = ""
 ) -> None:
-    """The delivery's final result: nothing more is planned for it."""
-    await _record(session, delivery_id, result=result, detail=detail, attempted_at=now, not_before=None)
+    await _record_each(session, [_settled(delivery_id, result, now, detail)])
 
 
 # Sending --------------------------------------------------------------------------------------
@@ -291,6 +320,23 @@ def _fallbacks(context: AppContext) -> dict[str, Channel]:
     return {Channel(failed): Channel(instead) for failed, instead in pairs}
 
 
+async def _record_outcomes(
+    session: AsyncSession,
+    context: AppContext,
+    results: Sequence[tuple[_Outgoing, _Outcome]],
+    counted: dict[str, int],
+) -> None:
+    """Stores the outcomes of a chunk: the successes in one statement, the rest one by one."""
+    now, succeeded = utcnow(), []
+    for item, outcome in results:
+        if outcome.result == DeliveryResult.SENT:
+            succeeded.append(_settled(item.delivery_id, outcome.result, now))
+            counted[outcome.result] += 1
+        else:
+            counted[await _record_outcome(session, context, item, outcome)] += 1
+    await _record_each(session, succeeded)
+
+
 async def _record_outcome(
     session: AsyncSession, context: AppContext, item: _Outgoing, outcome: _Outcome
 ) -> str:
@@ -334,7 +380,11 @@ async def _queue_letters_for_unreached(session: AsyncSession, batch_id: str) -> 
     success (a declined channel is the person's choice, not a failure)."""
     electronic = delivery_exists(ELECTRONIC_CHANNELS)
     settled = delivery_exists(
-        ELECTRONIC_CHANNELS, DeliveryResult.SENT, DeliveryResult.QUEUED, DeliveryResult.DECLINED
+        ELECTRONIC_CHANNELS,
+        DeliveryResult.SENT,
+        DeliveryResult.QUEUED,
+        DeliveryResult.DECLINED,
+        DeliveryResult.IN_APP,
     )
     lettered = delivery_exists((Channel.LETTER,))
     notice_ids = list(
@@ -389,13 +439,12 @@ async def deliver_batch(job: jobs.JobContext, payload: dict[str, Any]) -> dict[s
     while True:
         async with job.transaction() as session:
             chunk = await _next_due(session, job.context, batch_id, cursor)
-            to_send = await _apply_choices(session, chunk, outcomes)
+            to_send = await _apply_choices(session, job.context, chunk, outcomes)
         if not chunk:
             break
         sent = await _send_all(job.context, to_send)
         async with job.transaction() as session:
-            for item, outcome in zip(to_send, sent, strict=True):
-                outcomes[await _record_outcome(session, job.context, item, outcome)] += 1
+            await _record_outcomes(session, job.context, list(zip(to_send, sent, strict=True)), outcomes)
         cursor = chunk[-1].delivery_id
         done += len(chunk)
         await job.report_progress(done, max(total, done))

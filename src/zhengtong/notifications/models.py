@@ -38,6 +38,7 @@ class DeliveryResult(StrEnum):
     FAILED = "failed"  # the provider refused or failed
     NO_ADDRESS = "no_address"  # no e-mail on file, no client installed
     DECLINED = "declined"  # the person turned this channel off for this kind of notice
+    IN_APP = "in_app"  # a push not sent: the person had the app open, where the notice reached them
 
 
 class Notice(IdMixin, CreatedAtMixin, Base):

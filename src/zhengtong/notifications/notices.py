@@ -20,6 +20,7 @@ import html
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
@@ -44,6 +45,8 @@ from zhengtong.platform import audit, jobs
 from zhengtong.platform.eventlog import append_after_commit
 
 LANGUAGES = ("zh-CN", "en")
+# The `not_before` of a delivery that waits for `start_waiting_deliveries`: never due until then.
+WAITS_FOR_START = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def _checked_texts(name: str, texts: dict[str, str]) -> dict[str, str]:
@@ -89,6 +92,7 @@ async def notify_people(
     reference: str = "",
     link: str = "",
     urgent: bool = False,
+    start_delivery: bool = True,
 ) -> list[RecordedDelivery]:
     """Records one notice per person (in-app, always) and a delivery per requested channel
     ("sms", "email", "push", "letter", "in_app"); SMS, e-mail and push leave through the delivery
@@ -98,7 +102,9 @@ async def notify_people(
     example "incident:<id>") so that progress can be counted; `link` is where the client jumps
     when the notice is opened (a path of the web client); an `urgent` notice is sent during the
     person's quiet hours too. Each person's bell hears of it at once (a `notice.new` event after
-    commit). Returns the deliveries."""
+    commit). With `start_delivery=False` the SMS, e-mail and push wait until the caller calls
+    `start_waiting_deliveries(reference)` (a DING delivered in batches pushes once everyone has it
+    in the app, so that pushing never slows that down). Returns the deliveries."""
     if link and not _is_client_path(link):
         raise ValueError(f"a notice links to a path of the web client, not {link!r}")
     wanted = _checked_channels(channels)
@@ -137,6 +143,7 @@ async def notify_people(
     # Multi-row statements, not an ORM object per row: a DING or a work notice to thousands of
     # people records two or three rows each, and objects cost more than the rest of the send.
     await session.execute(insert(Notice), notices)
+    waits = None if start_delivery else WAITS_FOR_START
     await session.execute(
         insert(NoticeDelivery),
         [
@@ -146,15 +153,44 @@ async def notify_people(
                 "channel": delivery.channel,
                 "result": delivery.result,
                 "attempted_at": now if delivery.channel is Channel.IN_APP else None,
+                "not_before": None if delivery.channel is Channel.IN_APP else waits,
                 "created_at": now,
             }
             for delivery in deliveries
         ],
     )
     append_after_commit(session, context.events, people, {"type": "notice.new", "kind": kind})
-    if any(channel in ELECTRONIC_CHANNELS for channel in wanted):
+    if start_delivery and any(channel in ELECTRONIC_CHANNELS for channel in wanted):
         await jobs.enqueue(session, kind=DELIVERY_JOB, payload={"batch_id": batch_id})
     return deliveries
+
+
+async def start_waiting_deliveries(session: AsyncSession, reference: str) -> int:
+    """Starts the delivery job of each batch of notices about `reference` recorded with
+    `start_delivery=False`; returns how many. Each batch is released by one conditional update,
+    so that two callers never start it twice, and a caller that crashed is made good by calling
+    again."""
+    waiting = await session.scalars(
+        select(Notice.batch_id)
+        .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+        .where(Notice.reference == reference, NoticeDelivery.not_before == WAITS_FOR_START)
+        .distinct()
+    )
+    started = 0
+    for batch_id in list(waiting):
+        released = await session.execute(
+            update(NoticeDelivery)
+            .where(
+                NoticeDelivery.not_before == WAITS_FOR_START,
+                NoticeDelivery.notice_id.in_(select(Notice.id).where(Notice.batch_id == batch_id)),
+            )
+            .values(not_before=None)
+            .execution_options(synchronize_session=False)
+        )
+        if released.rowcount:  # type: ignore[attr-defined]
+            await jobs.enqueue(session, kind=DELIVERY_JOB, payload={"batch_id": batch_id})
+            started += 1
+    return started
 
 
 # The person's own notices -----------------------------------------------------------------------

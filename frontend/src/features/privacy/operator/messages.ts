@@ -92,6 +92,8 @@ export const operatorZh = {
   "privacy.operator.result.queued": "排队中",
   "privacy.operator.result.failed": "失败",
   "privacy.operator.result.no_address": "无地址",
+  "privacy.operator.result.declined": "已关闭",
+  "privacy.operator.result.in_app": "在线已达",
   "privacy.operator.result.read": "已读",
   "privacy.operator.result.unread": "未读",
 
@@ -232,6 +234,8 @@ export const operatorEn: Record<keyof typeof operatorZh, string> = {
   "privacy.operator.result.queued": "Queued",
   "privacy.operator.result.failed": "Failed",
   "privacy.operator.result.no_address": "No address",
+  "privacy.operator.result.declined": "Turned off",
+  "privacy.operator.result.in_app": "Reached in the app",
   "privacy.operator.result.read": "Read",
   "privacy.operator.result.unread": "Unread",
 
