@@ -9,54 +9,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from browser_steps import button_name, create_org, login_with_totp_setup
+
 pytestmark = pytest.mark.browser
 
-VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
-ZHENGTONG = str(VENV_BIN / "zhengtong") if (VENV_BIN / "zhengtong").exists() else "zhengtong"
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨"
 GIVEN = ["子涵", "雨萱", "浩然", "梓轩", "欣怡", "宇航", "思远", "佳怡"]
-
-
-def _open_org(server: Any, name: str, admin_mobile: str, admin_name: str) -> None:
-    created = subprocess.run(
-        [
-            ZHENGTONG,
-            "org",
-            "create",
-            "--name",
-            name,
-            "--admin-mobile",
-            admin_mobile,
-            "--admin-name",
-            admin_name,
-        ],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert created.returncode == 0, created.stdout + created.stderr
-
-
-def _login_with_totp_setup(web: Any, mobile: str, **context: Any) -> Any:
-    """Logs a new admin in: SMS code, then the forced TOTP setup (the secret read off the page)."""
-    page = web.page(**context)
-    web.sms_login(page, mobile)
-    expect(page).to_have_url(re.compile(r"/login/totp-setup$"))
-    secret = page.get_by_test_id("totp-secret").get_attribute("data-secret")
-    assert secret
-    page.get_by_test_id("totp-code").fill(web.totp_code(secret))
-    page.get_by_test_id("totp-enable").click()
-    expect(page).to_have_url(re.compile(r"/chat$"))
-    return page
 
 
 def _open_console(page: Any, section: str) -> None:
@@ -94,20 +59,15 @@ def _tree_node(page: Any, name: str) -> Any:
     )
 
 
-def _button_name(text: str) -> re.Pattern[str]:
-    """antd puts a space between the two characters of a two-character Chinese label (确 定)."""
-    return re.compile("^" + r"\s*".join(map(re.escape, text)) + "$")
-
-
 def _confirm(page: Any, button: str) -> None:
     popover = page.locator(".ant-popover").filter(visible=True)
-    popover.get_by_role("button", name=_button_name(button)).click()
+    popover.get_by_role("button", name=button_name(button)).click()
     expect(popover).to_have_count(0)
 
 
 def test_admin_manages_departments_and_members(web: Any) -> None:
-    _open_org(web.server, "政通测试局", "13700000001", "王建国")
-    page = _login_with_totp_setup(web, "13700000001")
+    create_org(web.server, "政通测试局", "13700000001", "王建国")
+    page = login_with_totp_setup(web, "13700000001")
     nav = page.get_by_test_id("side-nav")
     expect(nav.get_by_role("menuitem", name="管理后台")).to_be_visible()
     nav.get_by_role("menuitem", name="管理后台").click()
@@ -190,7 +150,7 @@ def test_admin_manages_departments_and_members(web: Any) -> None:
     _pick_department(page, "seat-department", "信息中心")
     page.get_by_test_id("member-save").click()
     expect(page.get_by_test_id("member-form-error")).to_have_text("该手机号已是本组织成员")
-    page.locator(".ant-drawer").get_by_role("button", name=_button_name("取消")).click()
+    page.locator(".ant-drawer").get_by_role("button", name=button_name("取消")).click()
     _drawer_closed(page)
 
     row.get_by_test_id("member-edit").click()
@@ -266,8 +226,8 @@ def _import_csv(tmp_path: Path) -> tuple[Path, int]:
 
 
 def test_admin_imports_a_csv_and_watches_the_progress(web: Any, tmp_path: Path) -> None:
-    _open_org(web.server, "政通导入局", "13700000101", "刘洋")
-    page = _login_with_totp_setup(web, "13700000101")
+    create_org(web.server, "政通导入局", "13700000101", "刘洋")
+    page = login_with_totp_setup(web, "13700000101")
     _open_console(page, "departments")
     page.get_by_test_id("dept-new-name").fill("信息中心")
     page.get_by_test_id("dept-create").click()
@@ -371,8 +331,8 @@ def test_admin_imports_a_csv_and_watches_the_progress(web: Any, tmp_path: Path) 
 
 
 def test_stranger_joins_through_an_invitation_and_the_admin_approves(web: Any) -> None:
-    _open_org(web.server, "政通邀请局", "13700000201", "陈静")
-    page = _login_with_totp_setup(web, "13700000201")
+    create_org(web.server, "政通邀请局", "13700000201", "陈静")
+    page = login_with_totp_setup(web, "13700000201")
     _open_console(page, "invites")
     card = page.get_by_test_id("invite-card")
     with page.expect_response(lambda r: r.url.endswith("/api/v1/org/invites")) as created:
@@ -431,8 +391,8 @@ def test_stranger_joins_through_an_invitation_and_the_admin_approves(web: Any) -
 
 
 def test_audit_admin_only_reads_the_audit_log_and_the_watermark_shows(web: Any) -> None:
-    _open_org(web.server, "政通审计局", "13700000301", "周伟")
-    page = _login_with_totp_setup(web, "13700000301")
+    create_org(web.server, "政通审计局", "13700000301", "周伟")
+    page = login_with_totp_setup(web, "13700000301")
     _open_console(page, "members")
     page.get_by_test_id("member-add").click()
     form = page.get_by_test_id("member-form")
@@ -459,7 +419,7 @@ def test_audit_admin_only_reads_the_audit_log_and_the_watermark_shows(web: Any) 
     expect(page.get_by_test_id("grant-system")).not_to_be_checked()  # audit is not combined
     web.screenshot(page, "admin-grant-audit-zh")
     with page.expect_response(lambda r: r.url.endswith("/admin") and r.request.method == "PUT") as granted:
-        page.get_by_role("dialog").get_by_role("button", name=_button_name("保存")).click()
+        page.get_by_role("dialog").get_by_role("button", name=button_name("保存")).click()
     assert granted.value.status == 204, granted.value.text()
     row = page.get_by_test_id("admins-table").locator("tr.ant-table-row", has_text="吴芳")
     expect(row.get_by_test_id("duty-audit")).to_contain_text("审计管理员")
@@ -486,7 +446,7 @@ def test_audit_admin_only_reads_the_audit_log_and_the_watermark_shows(web: Any) 
     web.screenshot(page, "contacts-watermark-zh")
 
     # The audit admin: TOTP like every admin, then only the audit log, with its chain verified.
-    auditor = _login_with_totp_setup(web, "13700000302")
+    auditor = login_with_totp_setup(web, "13700000302")
     auditor.get_by_test_id("side-nav").get_by_role("menuitem", name="管理后台").click()
     expect(auditor).to_have_url(re.compile(r"/admin/audit$"))
     expect(auditor.get_by_test_id("admin-tab-audit")).to_be_visible()
@@ -503,8 +463,8 @@ def test_audit_admin_only_reads_the_audit_log_and_the_watermark_shows(web: Any) 
 
 
 def test_security_admin_creates_and_revokes_a_scim_token(web: Any) -> None:
-    _open_org(web.server, "政通同步局", "13700000401", "郑华")
-    page = _login_with_totp_setup(web, "13700000401")
+    create_org(web.server, "政通同步局", "13700000401", "郑华")
+    page = login_with_totp_setup(web, "13700000401")
     _open_console(page, "scim")
     section = page.get_by_test_id("admin-scim")
     expect(section).to_contain_text("/scim/v2")

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from browser_steps import api_post
+
 pytestmark = pytest.mark.browser
 
 # Demo members no other browser test logs in with (each number gets one SMS code a minute).
@@ -54,12 +56,6 @@ def _membership_id(context: Any, name: str) -> str:
     ids = [member["id"] for member in found if member["name"] == name]
     assert len(ids) == 1, f"the demo should have exactly one {name}: {found}"
     return str(ids[0])
-
-
-def _post(web: Any, context: Any, path: str, data: dict[str, Any]) -> Any:
-    answer = context.request.post(path, data=data, headers=web.csrf_headers(context))
-    assert answer.ok, answer.text()
-    return answer.json()
 
 
 def _everyone_online(page: Any, asked: list[list[str]]) -> None:
@@ -359,7 +355,7 @@ def test_unread_counts_down_as_each_member_reads(web: Any) -> None:
     first_context, first = _person(web, COUNTDOWN[1])
     second_context, second = _person(web, COUNTDOWN[2])
     members = [_membership_id(owner_context, first), _membership_id(owner_context, second)]
-    group = _post(
+    group = api_post(
         web,
         owner_context,
         "/api/v1/im/conversations/group",
@@ -464,14 +460,14 @@ def test_the_read_list_of_a_big_group_loads_as_it_scrolls(web: Any) -> None:
         owner_context, {"网络安全科", "数据管理科", "应用开发科", "受理科", "审核科"}
     )
     assert len(members) == 60, members
-    group = _post(
+    group = api_post(
         web,
         owner_context,
         "/api/v1/im/conversations/group",
         {"name": "年度总结报送群", "member_ids": members},
     )
     path = f"/api/v1/im/conversations/{group['id']}/messages"
-    _post(web, owner_context, path, {"text": "请各位于周五前报送年度总结"})
+    api_post(web, owner_context, path, {"text": "请各位于周五前报送年度总结"})
 
     page = owner_context.new_page()
     page.goto(f"/chat/{group['id']}")
@@ -578,7 +574,7 @@ def test_message_button_on_a_member_card(web: Any, tmp_path: Any) -> None:
 def test_a_search_hit_far_back_opens_around_it(web: Any) -> None:
     reader_context, reader = _person(web, JUMP[0])
     writer_context, writer = _person(web, JUMP[1])
-    opened = _post(
+    opened = api_post(
         web,
         writer_context,
         "/api/v1/im/conversations/group",
@@ -587,7 +583,7 @@ def test_a_search_hit_far_back_opens_around_it(web: Any) -> None:
     conversation_id = opened["id"]
     for number in range(1, 111):
         text = "第40号进度通报：档案数字化验收通过" if number == 40 else f"第{number}号进度通报"
-        _post(web, writer_context, f"/api/v1/im/conversations/{conversation_id}/messages", {"text": text})
+        api_post(web, writer_context, f"/api/v1/im/conversations/{conversation_id}/messages", {"text": text})
 
     page = reader_context.new_page()
     _open_chat(page)
@@ -627,7 +623,7 @@ def test_a_search_hit_far_back_opens_around_it(web: Any) -> None:
     expect(_theirs(page, "第110号进度通报")).to_have_count(1)
     expect(page.get_by_test_id("latest-button")).to_have_count(0)
     expect(page.locator('[data-testid="message"]')).to_have_count(110)
-    _post(
+    api_post(
         web,
         writer_context,
         f"/api/v1/im/conversations/{conversation_id}/messages",

@@ -15,7 +15,6 @@ import base64
 import hashlib
 import hmac
 import re
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,11 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from browser_steps import api_post, button_name, create_org, login_with_totp_setup
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = ROOT / ".venv" / "bin"
-ZHENGTONG = str(VENV_BIN / "zhengtong") if (VENV_BIN / "zhengtong").exists() else "zhengtong"
 SHOTS = "robots"  # under test-artifacts/screenshots/, where conftest's Web.screenshot puts them
 
 ORG = "群机器人测试局"
@@ -114,48 +113,15 @@ SENTINEL: dict[str, Any] = {"msgtype": "text", "text": {"content": "【恢复】
 OK = {"errcode": 0, "errmsg": "ok"}
 
 
-def _button_name(text: str) -> re.Pattern[str]:
-    """antd puts a space between the two characters of a two-character Chinese label (确 定)."""
-    return re.compile("^" + r"\s*".join(map(re.escape, text)) + "$")
-
-
-def _open_org(server: Any) -> None:
-    created = subprocess.run(
-        [ZHENGTONG, "org", "create", "--name", ORG, "--admin-mobile", ADMIN[0], "--admin-name", ADMIN[1]],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert created.returncode == 0, created.stdout + created.stderr
-
-
-def _admin_page(web: Any) -> Any:
-    """The new main admin logged in: SMS code, then the forced TOTP setup."""
-    page = web.page()
-    web.sms_login(page, ADMIN[0])
-    expect(page).to_have_url(re.compile(r"/login/totp-setup$"))
-    secret = page.get_by_test_id("totp-secret").get_attribute("data-secret")
-    assert secret
-    page.get_by_test_id("totp-code").fill(web.totp_code(secret))
-    page.get_by_test_id("totp-enable").click()
-    expect(page).to_have_url(re.compile(r"/chat$"))
-    return page
-
-
-def _post(web: Any, context: Any, path: str, data: dict[str, Any]) -> Any:
-    answer = context.request.post(path, data=data, headers=web.csrf_headers(context))
-    assert answer.ok, answer.text()
-    return answer.json()
-
-
 def _open_group(web: Any, context: Any) -> str:
     """运维中心 with its two members, and the admin's group with both of them; the group's id."""
     departments = context.request.get("/api/v1/org/departments").json()
     root = next(d for d in departments if d["parent_id"] is None)
-    department = _post(web, context, "/api/v1/org/departments", {"parent_id": root["id"], "name": DEPARTMENT})
+    department = api_post(
+        web, context, "/api/v1/org/departments", {"parent_id": root["id"], "name": DEPARTMENT}
+    )
     member_ids = [
-        _post(
+        api_post(
             web,
             context,
             "/api/v1/org/members",
@@ -163,7 +129,9 @@ def _open_group(web: Any, context: Any) -> str:
         )["id"]
         for mobile, name in (READER, OTHER)
     ]
-    group = _post(web, context, "/api/v1/im/conversations/group", {"name": GROUP, "member_ids": member_ids})
+    group = api_post(
+        web, context, "/api/v1/im/conversations/group", {"name": GROUP, "member_ids": member_ids}
+    )
     return str(group["id"])
 
 
@@ -237,7 +205,7 @@ def _add_robot(web: Any, admin: Any, conversation_id: str) -> tuple[str, str]:
 
     robots = f"/api/v1/im/conversations/{conversation_id}/robots"
     with admin.expect_response(lambda r: r.url.endswith(robots) and r.request.method == "POST") as made:
-        modal.locator(".ant-modal-footer").get_by_role("button", name=_button_name("保存")).click()
+        modal.locator(".ant-modal-footer").get_by_role("button", name=button_name("保存")).click()
     assert made.value.status == 201, made.value.text()
     expect(admin.get_by_text(f"已添加机器人“{ROBOT}”")).to_be_visible()
 
@@ -254,7 +222,7 @@ def _add_robot(web: Any, admin: Any, conversation_id: str) -> tuple[str, str]:
     expect(modal.get_by_test_id("robot-signature")).to_be_visible()
     _shot(web, admin, "robot-credentials")
 
-    modal.locator(".ant-modal-footer").get_by_role("button", name=_button_name("关闭")).click()
+    modal.locator(".ant-modal-footer").get_by_role("button", name=button_name("关闭")).click()
     expect(modal).to_be_hidden()
     item = section.get_by_test_id("robot-item")
     expect(item).to_have_count(1)
@@ -281,8 +249,8 @@ def _arrives(reader: Any, webhook: str, secret: str, body: dict[str, Any], msgty
 
 
 def test_a_signed_robot_posts_every_format_into_the_group(web: Any) -> None:
-    _open_org(web.server)
-    admin = _admin_page(web)
+    create_org(web.server, ORG, ADMIN[0], ADMIN[1])
+    admin = login_with_totp_setup(web, ADMIN[0])
     conversation_id = _open_group(web, admin.context)
 
     # The member watching the group, in another browser.

@@ -10,18 +10,16 @@ the TOTP setup here), with one department holding one member."""
 from __future__ import annotations
 
 import re
-import subprocess
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from browser_steps import api_post, button_name, create_org, login_with_totp_setup
+
 pytestmark = pytest.mark.browser
 
-VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
-ZHENGTONG = str(VENV_BIN / "zhengtong") if (VENV_BIN / "zhengtong").exists() else "zhengtong"
 
 ORG = "工作通知测试局"
 ADMIN = ("13700000601", "周文书")
@@ -37,47 +35,14 @@ MARKDOWN = (
 )
 
 
-def _button_name(text: str) -> re.Pattern[str]:
-    """antd puts a space between the two characters of a two-character Chinese label (确 定)."""
-    return re.compile("^" + r"\s*".join(map(re.escape, text)) + "$")
-
-
-def _open_org(server: Any) -> None:
-    created = subprocess.run(
-        [ZHENGTONG, "org", "create", "--name", ORG, "--admin-mobile", ADMIN[0], "--admin-name", ADMIN[1]],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert created.returncode == 0, created.stdout + created.stderr
-
-
-def _admin_page(web: Any) -> Any:
-    """The new main admin logged in: SMS code, then the forced TOTP setup."""
-    page = web.page()
-    web.sms_login(page, ADMIN[0])
-    expect(page).to_have_url(re.compile(r"/login/totp-setup$"))
-    secret = page.get_by_test_id("totp-secret").get_attribute("data-secret")
-    assert secret
-    page.get_by_test_id("totp-code").fill(web.totp_code(secret))
-    page.get_by_test_id("totp-enable").click()
-    expect(page).to_have_url(re.compile(r"/chat$"))
-    return page
-
-
-def _post(web: Any, context: Any, path: str, data: dict[str, Any]) -> Any:
-    answer = context.request.post(path, data=data, headers=web.csrf_headers(context))
-    assert answer.ok, answer.text()
-    return answer.json()
-
-
 def _seed_department(web: Any, context: Any) -> str:
     """收文科 under the root, with the one member in it; returns the member's membership id."""
     departments = context.request.get("/api/v1/org/departments").json()
     root = next(d for d in departments if d["parent_id"] is None)
-    department = _post(web, context, "/api/v1/org/departments", {"parent_id": root["id"], "name": DEPARTMENT})
-    member = _post(
+    department = api_post(
+        web, context, "/api/v1/org/departments", {"parent_id": root["id"], "name": DEPARTMENT}
+    )
+    member = api_post(
         web,
         context,
         "/api/v1/org/members",
@@ -144,7 +109,7 @@ HOSTILE = {
 
 
 def _send_and_wait(web: Any, context: Any, user_id: str, msg: dict[str, Any]) -> str:
-    sent = _post(web, context, "/api/v1/org/work-notices", {"user_ids": [user_id], "msg": msg})
+    sent = api_post(web, context, "/api/v1/org/work-notices", {"user_ids": [user_id], "msg": msg})
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         detail = context.request.get(f"/api/v1/org/work-notices/{sent['id']}").json()
@@ -163,7 +128,7 @@ def _same_session(web: Any, context: Any, **options: Any) -> Any:
 
 def _confirm(page: Any) -> None:
     popover = page.locator(".ant-popover").filter(visible=True)
-    popover.get_by_role("button", name=_button_name("确定")).click()
+    popover.get_by_role("button", name=button_name("确定")).click()
     expect(popover).to_have_count(0)
 
 
@@ -173,8 +138,8 @@ def _token(context: Any, app_key: str, secret: str) -> dict[str, Any]:
 
 
 def test_apps_and_work_notices(web: Any) -> None:
-    _open_org(web.server)
-    admin = _admin_page(web)
+    create_org(web.server, ORG, ADMIN[0], ADMIN[1])
+    admin = login_with_totp_setup(web, ADMIN[0])
     member_id = _seed_department(web, admin.context)
 
     # The app: its secret shown once, with the warning, the AppKey, the AgentId and the open API's address.

@@ -131,6 +131,7 @@ NETWORK_ALLOWED = {
     "platform/channels/gateway.py": "the configured SMS and voice gateway (checked at start)",
     "platform/channels/webpush.py": "browsers' push services: ciphertext only",
     "robots/egress.py": "outgoing group robots' calls, checked there against residency and SSRF",
+    "web/websocket_protocol.py": "the server's own WebSocket protocol: accepts connections, opens none",
 }
 _NETWORK_CLIENT = re.compile(
     r"^\s*(?:import|from)\s+(?:httpx|requests|aiohttp|urllib3|http\.client|urllib\.request|smtplib|aiosmtplib"
