@@ -623,6 +623,10 @@ def test_a_search_hit_far_back_opens_around_it(web: Any) -> None:
     expect(_theirs(page, "第110号进度通报")).to_have_count(1)
     expect(page.get_by_test_id("latest-button")).to_have_count(0)
     expect(page.locator('[data-testid="message"]')).to_have_count(110)
+    # The newest page came in below where the reader stopped: they scroll to the bottom to follow along.
+    history.evaluate("node => { node.scrollTop = node.scrollHeight; }")
+    expect(_theirs(page, "第110号进度通报")).to_be_in_viewport()
+    page.wait_for_timeout(100)  # the scroll event, which marks the reader at the bottom, fires on the next frame
     api_post(
         web,
         writer_context,
