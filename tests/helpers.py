@@ -21,7 +21,7 @@ from zhengtong.org import service as org_service
 from zhengtong.org.models import MemberDepartment, MemberRole
 from zhengtong.platform.eventlog import Listener
 from zhengtong.platform.notify import read_outbox
-from zhengtong.web.websocket_protocol import LeanDeflateProtocol
+from zhengtong.web.websocket_protocol import LeanWebSocketProtocol
 
 _mobiles = itertools.count(13900000000)
 
@@ -126,22 +126,33 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serve_in_process(app: Any) -> AsyncIterator[str]:
-    """The app served by a real uvicorn on a free port inside this event loop; yields host:port."""
-    port = free_port()
-    server = uvicorn.Server(
-        # The WebSocket protocol `zhengtong serve` runs.
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws=LeanDeflateProtocol
-        )
+async def uvicorn_in_process(app: Any) -> AsyncIterator[uvicorn.Server]:
+    """A real uvicorn serving the app on a free port inside this event loop, as `zhengtong serve`
+    runs it: its WebSocket protocol, and no proxy-headers wrapper."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=free_port(),
+        lifespan="off",
+        log_level="warning",
+        ws=LeanWebSocketProtocol,
+        proxy_headers=False,
     )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
     try:
-        yield f"127.0.0.1:{port}"
+        yield server
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def serve_in_process(app: Any) -> AsyncIterator[str]:
+    """The app served by a real uvicorn on a free port inside this event loop; yields host:port."""
+    async with uvicorn_in_process(app) as server:
+        yield f"127.0.0.1:{server.config.port}"

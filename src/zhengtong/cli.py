@@ -64,7 +64,7 @@ def serve(host: str, port: int) -> None:
 
     from zhengtong.app import create_app
     from zhengtong.migrate import upgrade
-    from zhengtong.web.websocket_protocol import LeanDeflateProtocol
+    from zhengtong.web.websocket_protocol import LeanWebSocketProtocol
 
     settings = _settings()
     _configure_logging(settings.log_level)
@@ -77,7 +77,7 @@ def serve(host: str, port: int) -> None:
         access_log=False,  # our own access log is de-identified; uvicorn's would carry IPs
         log_config=None,  # uvicorn's own lines go through our de-identifying handlers too
         proxy_headers=False,
-        ws=LeanDeflateProtocol,
+        ws=LeanWebSocketProtocol,
     )
 
 

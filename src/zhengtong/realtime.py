@@ -36,7 +36,7 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect
 
 from zhengtong.core.caller import Caller
 from zhengtong.core.context import AppContext
@@ -48,9 +48,9 @@ from zhengtong.platform.eventlog import Delivery, EventLog, Listener
 from zhengtong.privacy.consent.gate import require_policy_acknowledged
 from zhengtong.web.auth import SESSION_COOKIE
 
-router = APIRouter(tags=["realtime"])
 log = logging.getLogger(__name__)
 
+EVENTS_SOCKET_PATH = "/api/v1/ws"
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 IDLE_TIMEOUT_SECONDS = 90
@@ -96,8 +96,8 @@ def _resume_point(websocket: WebSocket) -> tuple[str | None, int | None]:
     return epoch, int(since) if since is not None and since.isdigit() else None
 
 
-@router.websocket("/ws")
 async def events_socket(websocket: WebSocket) -> None:
+    """EVENTS_SOCKET_PATH, answered ahead of the middleware and routing (app.ZhengtongAPI)."""
     context: AppContext = websocket.app.state.context
     caller = await _authenticate(websocket, context)
     if caller is None:

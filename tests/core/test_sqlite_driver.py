@@ -4,6 +4,7 @@ without one, and results of any size come back whole, whether fetched at once or
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -112,3 +113,29 @@ async def test_fetching_one_row_at_a_time_reaches_the_end(database: Database) ->
         await cursor.close()
     finally:
         await connection.close()
+
+
+async def test_a_savepoint_that_opens_the_transaction_makes_another_writer_wait(database: Database) -> None:
+    """A unit of work that reads in a savepoint and then writes, while another one commits a
+    write in between, succeeds instead of failing with "database is locked": the savepoint took
+    the write lock, so the other writer waited for this commit."""
+    await fill(database.engine, 1)
+    other_may_write = asyncio.Event()
+
+    async def other_writer() -> None:
+        await other_may_write.wait()
+        async with database.transaction() as session:
+            await session.execute(sa.text("INSERT INTO items (id, name) VALUES (100, '另一项')"))
+
+    writer = asyncio.create_task(other_writer())
+    async with database.transaction() as session, session.begin_nested():
+        count = (await session.execute(sa.text("SELECT count(*) FROM items"))).scalar_one()
+        other_may_write.set()
+        await asyncio.sleep(0.2)  # the other writer commits now, if it can
+        await session.execute(
+            sa.text("INSERT INTO items (id, name) VALUES (:id, '计数')"), {"id": 200 + count}
+        )
+    await asyncio.wait_for(writer, 10)
+    async with database.transaction() as session:
+        ids = (await session.execute(sa.text("SELECT id FROM items ORDER BY id"))).scalars().all()
+    assert ids == [0, 100, 201]

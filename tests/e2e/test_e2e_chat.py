@@ -626,7 +626,7 @@ def test_a_search_hit_far_back_opens_around_it(web: Any) -> None:
     # The newest page came in below where the reader stopped: they scroll to the bottom to follow along.
     history.evaluate("node => { node.scrollTop = node.scrollHeight; }")
     expect(_theirs(page, "第110号进度通报")).to_be_in_viewport()
-    page.wait_for_timeout(100)  # the scroll event, which marks the reader at the bottom, fires on the next frame
+    page.wait_for_timeout(100)  # the scroll event that marks the reader at the bottom fires on the next frame
     api_post(
         web,
         writer_context,

@@ -8,7 +8,8 @@ request's time went mostly to trips. Here a statement makes one: it executes and
 rows in the same trip; creating a cursor needs no trip, nor does closing one whose rows were all
 fetched, nor committing or rolling back a connection that holds no transaction.
 
-Streaming reads (`session.stream`) still fetch the rest in chunks, beyond the first rows.
+Streaming reads (`session.stream`) still fetch the rest in chunks, beyond the first rows. A savepoint
+that opens a transaction takes the write lock at once (see _execute_and_prefetch).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ Parameters = Sequence[Any] | Mapping[str, Any]
 def _execute_and_prefetch(cursor: sqlite3.Cursor, sql: str, parameters: Parameters) -> tuple[list[Any], bool]:
     """Runs on the connection's thread: the statement, its first rows, and whether they are all
     (then sqlite3 has already reset the statement, and closing the cursor needs no trip)."""
+    if sql.startswith("SAVEPOINT") and not cursor.connection.in_transaction:
+        # A savepoint outside a transaction would begin a deferred one, whose reads pin a snapshot:
+        # if another connection commits before this one's first write, that write fails at once
+        # ("database is locked", which no busy timeout waits out). Taking the write lock first
+        # makes the other writer wait instead, as sqlite3's own BEGIN before a write does.
+        cursor.execute("BEGIN IMMEDIATE")
     cursor.execute(sql, parameters)
     if cursor.description is None:
         return [], True

@@ -12,7 +12,6 @@ sender's name and words went to a third party.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -20,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.clock import utcnow
@@ -35,7 +33,6 @@ from zhengtong.robots import egress, incoming, service
 from zhengtong.robots.models import Robot, RobotDelivery
 
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
-_RECORDING_TRIES = 3  # see _delivered
 
 
 @dataclass(frozen=True)
@@ -192,23 +189,14 @@ async def _post_reply(
 
 
 async def _delivered(context: AppContext, call: Call, attempt: int, answer: egress.Answer) -> dict[str, Any]:
-    """Posts the robot's answer and records the call. The robot has been called: only this
-    recording is tried again when SQLite finds the database busy (a transaction that read before
-    another one's commit cannot write), never the call itself."""
-    for tried in range(1, _RECORDING_TRIES + 1):
-        try:
-            async with context.db.transaction() as session:
-                replied, refusal = await _post_reply(session, context, call, answer.body)
-                await _record(
-                    session, call, attempt, "delivered", status=answer.status, detail=refusal, replied=replied
-                )
-                await _disclose(session, context, call)
-            return {"outcome": "delivered", "status": answer.status, "replied": replied}
-        except OperationalError as error:
-            if "locked" not in str(error) or tried == _RECORDING_TRIES:
-                raise
-            await asyncio.sleep(0.1 * tried)
-    raise AssertionError("unreachable")
+    """Posts the robot's answer and records the call."""
+    async with context.db.transaction() as session:
+        replied, refusal = await _post_reply(session, context, call, answer.body)
+        await _record(
+            session, call, attempt, "delivered", status=answer.status, detail=refusal, replied=replied
+        )
+        await _disclose(session, context, call)
+    return {"outcome": "delivered", "status": answer.status, "replied": replied}
 
 
 async def deliver(context: AppContext, attempt: int, robot_id: str, message_id: str) -> dict[str, Any]:

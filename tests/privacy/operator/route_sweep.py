@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from zhengtong.app import ZhengtongAPI
 from zhengtong.core.clock import utcnow
 
 
@@ -24,10 +24,11 @@ class RouteEntry:
     methods: tuple[str, ...] = ()
 
 
-def every_route(app: FastAPI) -> list[RouteEntry]:
-    """Every route the application answers, including those of included routers and mounts. An
-    unknown kind of route fails here: the sweep must be taught about it."""
-    entries = []
+def every_route(app: ZhengtongAPI) -> list[RouteEntry]:
+    """Every route the application answers, including those of included routers and mounts, and
+    the sockets it answers ahead of routing. An unknown kind of route fails here: the sweep must
+    be taught about it."""
+    entries = [RouteEntry("websocket", path) for path in app.sockets]
     for route in app.routes:
         if hasattr(route, "effective_route_contexts"):  # FastAPI's included router
             for included in route.effective_route_contexts():

@@ -1,0 +1,112 @@
+"""The server's WebSocket protocol keeps little per idle socket (web/websocket_protocol.py), and the
+events socket is answered ahead of the middleware and routing (app.ZhengtongAPI)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from helpers import create_member, login, uvicorn_in_process
+from zhengtong.core.context import AppContext
+from zhengtong.web.websocket_protocol import LeanWebSocketProtocol, _Flag, _Inbox
+
+
+async def test_the_inbox_hands_out_in_order_to_whoever_waits() -> None:
+    inbox = _Inbox()
+    inbox.put_nowait({"type": "websocket.connect"})
+    assert not inbox.empty()
+    assert await inbox.get() == {"type": "websocket.connect"}
+    assert inbox.empty()
+
+    waiting = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    inbox.put_nowait({"type": "websocket.receive", "text": "1"})
+    inbox.put_nowait({"type": "websocket.receive", "text": "2"})
+    assert await waiting == {"type": "websocket.receive", "text": "1"}
+    assert await inbox.get() == {"type": "websocket.receive", "text": "2"}
+
+
+async def test_a_cancelled_reader_of_the_inbox_loses_nothing_and_disturbs_no_other() -> None:
+    inbox = _Inbox()
+    cancelled = asyncio.create_task(inbox.get())
+    other = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    assert cancelled.cancelled() and not other.done()
+    inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
+    assert await asyncio.wait_for(other, 1) == {"type": "websocket.disconnect", "code": 1000}
+    assert inbox.empty()
+
+
+async def test_the_writable_flag_holds_writers_while_cleared() -> None:
+    flag = _Flag()
+    await asyncio.wait_for(flag.wait(), 1)  # set from the start: writing is allowed
+    flag.clear()
+    writers = [asyncio.create_task(flag.wait()) for _ in range(3)]
+    await asyncio.sleep(0)
+    writers[0].cancel()
+    await asyncio.sleep(0)
+    assert not any(writer.done() for writer in writers[1:])
+    flag.set()
+    await asyncio.wait_for(asyncio.gather(*writers[1:]), 1)
+    assert flag.is_set()
+
+
+def _awaited_chain(task: asyncio.Task[Any]) -> list[str]:
+    """The qualified names of the coroutines a task is suspended in, outermost first."""
+    names: list[str] = []
+    awaitable: Any = task.get_coro()
+    while awaitable is not None and hasattr(awaitable, "cr_code"):
+        names.append(awaitable.cr_code.co_qualname)
+        awaitable = awaitable.cr_await
+    return names
+
+
+async def test_an_idle_events_socket_holds_no_handshake_and_no_middleware(
+    app: Any, context: AppContext
+) -> None:
+    member = await create_member(context)
+    async with uvicorn_in_process(app) as server:
+        host = f"127.0.0.1:{server.config.port}"
+        async with httpx.AsyncClient(base_url=f"http://{host}") as http:
+            await login(http, context, member.mobile)
+            token = str(http.cookies.get("zt_session"))
+        url = f"ws://{host}/api/v1/ws?token={token}"
+        async with websockets.connect(url, compression="deflate") as socket_:
+            assert json.loads(await socket_.recv())["type"] == "hello"
+            await socket_.send(json.dumps({"type": "ping"}))
+            assert json.loads(await socket_.recv()) == {"type": "pong"}
+
+            (connection,) = server.server_state.connections
+            assert isinstance(connection, LeanWebSocketProtocol)
+            assert not hasattr(connection, "request") and not hasattr(connection, "response")
+            (endpoint_task,) = (task for task in server.server_state.tasks if not task.done())
+            # uvicorn calls the application, which calls the endpoint: nothing in between.
+            chain = _awaited_chain(endpoint_task)
+            assert chain[:5] == [
+                "WebSocketsSansIOProtocol.run_asgi",
+                "ZhengtongAPI.__call__",
+                "events_socket",
+                "_serve",
+                "_read_client",
+            ]
+        for _ in range(100):  # the server notices the client left, and lets go of the connection
+            if not server.server_state.connections:
+                break
+            await asyncio.sleep(0.01)
+        assert not server.server_state.connections
+
+
+@pytest.mark.parametrize("path", ["/api/v1/ws/", "/api/v1/wss"])
+async def test_other_socket_paths_are_routed_and_refused(app: Any, path: str) -> None:
+    async with uvicorn_in_process(app) as server:
+        with pytest.raises(websockets.exceptions.InvalidStatus):
+            async with websockets.connect(f"ws://127.0.0.1:{server.config.port}{path}"):
+                pass
