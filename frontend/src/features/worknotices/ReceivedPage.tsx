@@ -10,9 +10,13 @@ import { useLanguage, useT } from "../../i18n";
 import { formatDateTime } from "../settings/format";
 import { MessageView } from "./MessageView";
 import { parseMessage, summaryOf, type Received } from "./model";
+import { useNewestFirst } from "./useNewestFirst";
 import "./worknotices.css";
 
 const PAGE = 50; // notices per request; older ones load on demand
+
+const fetchReceived = (before?: string) =>
+  call(api.GET("/api/v1/work-notices", { params: { query: before ? { limit: PAGE, before } : { limit: PAGE } } }));
 
 function SenderAvatar() {
   return (
@@ -24,39 +28,7 @@ function ReceivedList() {
   const t = useT();
   const language = useLanguage();
   const navigate = useNavigate();
-  const [items, setItems] = useState<Received[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [more, setMore] = useState(false);
-  const [loadingMore, setLoadingMore] = useState(false);
-
-  useEffect(() => {
-    let stopped = false;
-    call(api.GET("/api/v1/work-notices", { params: { query: { limit: PAGE } } }))
-      .then((found) => {
-        if (stopped) return;
-        setItems(found);
-        setMore(found.length === PAGE);
-      })
-      .catch((thrown: unknown) => !stopped && setError(errorMessage(thrown)));
-    return () => {
-      stopped = true;
-    };
-  }, []);
-
-  const loadMore = async () => {
-    const before = items?.[items.length - 1]?.id;
-    if (!before) return;
-    setLoadingMore(true);
-    try {
-      const older = await call(api.GET("/api/v1/work-notices", { params: { query: { limit: PAGE, before } } }));
-      setItems((current) => [...(current ?? []), ...older]);
-      setMore(older.length === PAGE);
-    } catch (thrown) {
-      setError(errorMessage(thrown));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+  const { items, error, more, loadingMore, loadMore } = useNewestFirst(fetchReceived, PAGE, errorMessage);
 
   return (
     <div className="zt-wn-page" data-testid="page-work-notices">

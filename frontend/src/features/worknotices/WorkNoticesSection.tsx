@@ -14,10 +14,14 @@ import { ComposeDrawer, type SentNotice } from "./ComposeDrawer";
 import { DetailDrawer } from "./DetailDrawer";
 import type { NoticeSummary } from "./model";
 import { StatusTag } from "./StatusTag";
+import { useNewestFirst } from "./useNewestFirst";
 import "./worknotices.css";
 
 const POLL_MS = 1000;
 const PAGE = 50; // notices per request; older ones load on demand
+
+const fetchSent = (before?: string) =>
+  call(api.GET("/api/v1/org/work-notices", { params: { query: before ? { limit: PAGE, before } : { limit: PAGE } } }));
 
 function Counts({ notice }: { notice: NoticeSummary }) {
   const t = useT();
@@ -52,15 +56,19 @@ export function WorkNoticesSection({ index, wholeOrg }: { index: TreeIndex<TreeI
   const language = useLanguage();
   const phone = useIsPhone();
   const { message } = App.useApp();
-  const [notices, setNotices] = useState<NoticeSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const {
+    items: notices,
+    setItems: setNotices,
+    error,
+    more,
+    loadingMore,
+    loadMore,
+    reload: load,
+  } = useNewestFirst(fetchSent, PAGE, problemText);
   const [composing, setComposing] = useState(false);
   const [opened, setOpened] = useState<string | null>(null);
   /** Notices followed live because they were sending (kept until they report 100 %). */
   const [watching, setWatching] = useState<string[]>([]);
-  /** Whether older notices may exist: the last page was full. */
-  const [more, setMore] = useState(false);
-  const [loadingMore, setLoadingMore] = useState(false);
 
   const merge = useCallback((notice: NoticeSummary) => {
     setNotices((current) => {
@@ -72,35 +80,6 @@ export function WorkNoticesSection({ index, wholeOrg }: { index: TreeIndex<TreeI
       return next;
     });
   }, []);
-
-  const load = useCallback(async () => {
-    try {
-      const listed = await call(api.GET("/api/v1/org/work-notices", { params: { query: { limit: PAGE } } }));
-      setNotices(listed);
-      setMore(listed.length === PAGE);
-      setError(null);
-    } catch (thrown) {
-      setError(problemText(thrown));
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const loadMore = async () => {
-    const before = notices?.[notices.length - 1]?.id;
-    if (!before) return;
-    setLoadingMore(true);
-    try {
-      const older = await call(api.GET("/api/v1/org/work-notices", { params: { query: { limit: PAGE, before } } }));
-      setNotices((current) => [...(current ?? []), ...older.filter((n) => !current?.some((c) => c.id === n.id))]);
-      setMore(older.length === PAGE);
-    } catch (thrown) {
-      setError(problemText(thrown));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
 
   // Follow every notice still being sent, once a second, until it is sent (or recalled).
   useEffect(() => {
