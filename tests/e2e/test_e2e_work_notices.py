@@ -389,3 +389,42 @@ def _compose_other_formats(web: Any, admin: Any) -> None:
     drawer.get_by_test_id("wn-oa-author").fill("人事处")
     expect(preview.get_by_test_id("wn-oa-card")).to_contain_text("请假类型：")
     web.screenshot(admin, "work-notices-compose-oa")
+
+
+PAGING_ORG = "工作通知翻页测试局"
+PAGING_ADMIN = ("13700000611", "郑督办")
+PAGING_MEMBER = ("13700000612", "王承办")
+PAGE = 50  # notices per page in both lists
+
+
+def test_older_work_notices_load_on_demand(web: Any) -> None:
+    """Both lists show the newest 50 and load the older ones with 加载更早的通知."""
+    create_org(web.server, PAGING_ORG, PAGING_ADMIN[0], PAGING_ADMIN[1])
+    admin = login_with_totp_setup(web, PAGING_ADMIN[0])
+    member_id = api_post(
+        web, admin.context, "/api/v1/org/members", {"mobile": PAGING_MEMBER[0], "name": PAGING_MEMBER[1]}
+    )["id"]
+    for number in range(1, PAGE + 2):
+        text = {"msgtype": "text", "text": {"content": f"第{number}期督办通报"}}
+        api_post(web, admin.context, "/api/v1/org/work-notices", {"user_ids": [member_id], "msg": text})
+
+    admin.goto("/admin/work_notices")
+    rows = admin.get_by_test_id("admin-work-notices").locator("tbody tr.ant-table-row")
+    expect(rows).to_have_count(PAGE)
+    expect(rows.first).to_contain_text(f"第{PAGE + 1}期督办通报")
+    admin.get_by_test_id("wn-more").click()
+    expect(rows).to_have_count(PAGE + 1)
+    expect(rows.last).to_contain_text("第1期督办通报")
+    expect(admin.get_by_test_id("wn-more")).to_have_count(0)
+
+    member_context = web.context()
+    web.api_login(member_context, PAGING_MEMBER[0])
+    member = member_context.new_page()
+    member.goto("/work-notices")
+    items = member.get_by_test_id("wn-received-item")
+    expect(items).to_have_count(PAGE)
+    expect(items.first).to_contain_text(f"第{PAGE + 1}期督办通报")
+    member.get_by_test_id("wn-received-more").click()
+    expect(items).to_have_count(PAGE + 1)
+    expect(items.last).to_contain_text("第1期督办通报")
+    expect(member.get_by_test_id("wn-received-more")).to_have_count(0)

@@ -210,7 +210,7 @@ export function WorkNoticesSection({ index, wholeOrg }: { index: TreeIndex<TreeI
         columns={columns}
         dataSource={notices ?? []}
         loading={notices === null && !error}
-        pagination={{ pageSize: 20, hideOnSinglePage: true, showSizeChanger: false }}
+        pagination={false} // pages of 50 from the server, the older ones under 加载更早的通知
         locale={{ emptyText: t("worknotices.empty") }}
         onRow={(notice) =>
           ({
