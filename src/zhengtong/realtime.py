@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,6 +47,7 @@ from zhengtong.im import realtime_actions
 from zhengtong.platform.eventlog import Delivery, EventLog, Listener
 from zhengtong.privacy.consent.gate import require_policy_acknowledged
 from zhengtong.web.auth import SESSION_COOKIE
+from zhengtong.web.websocket_protocol import SEND_NOW_EXTENSION
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,10 @@ async def events_socket(websocket: WebSocket) -> None:
         async with context.events.listen(caller.account_id) as listener:
             stream = _StreamWriter(websocket, context.events, listener, batches=_batches(websocket))
             await stream.start(client_epoch, since)
+            send_now = websocket.scope.get("extensions", {}).get(SEND_NOW_EXTENSION)
+            if callable(send_now):  # served by web.websocket_protocol (not, say, a test client)
+                stream.send_now = send_now
+                listener.direct = stream.direct
             await connection.opened()
             close_code = await _serve(websocket, context, caller, stream, connection)
     except WebSocketDisconnect:
@@ -217,6 +222,7 @@ class _StreamWriter:
         self.batches = batches
         self.epoch = ""
         self.last = 0
+        self.send_now: Callable[[str], bool] = _cannot_send_now
 
     async def start(self, client_epoch: str | None, since: int | None) -> None:
         backlog = await self.events.backlog(self.listener.account_id, client_epoch, since)
@@ -225,6 +231,20 @@ class _StreamWriter:
             {"type": "hello", "epoch": backlog.epoch, "seq": backlog.head, "resync": backlog.resync}
         )
         await self._send(self._frames(backlog.events))
+
+    def direct(self, delivery: Delivery) -> bool:
+        """Listener.direct: sends a delivery that continues the stream at once, while the
+        writer is idle; anything else (a gap, another epoch, a stream check) goes to the writer."""
+        if delivery.seq == 0:
+            if delivery.event.get("type") == STREAM_CHECK:
+                return False
+        elif delivery.epoch != self.epoch or delivery.seq != self.last + 1:
+            return False
+        if not self.send_now(delivery.frame()):
+            return False
+        if delivery.seq:
+            self.last = delivery.seq
+        return True
 
     async def forward(self) -> None:
         """Returns when the listener overflowed: this socket fell too far behind, and the
@@ -282,6 +302,10 @@ class _StreamWriter:
                 await self.websocket.send_text(chunk[0])
             else:
                 await self.websocket.send_text('{"type":"batch","frames":[' + ",".join(chunk) + "]}")
+
+
+def _cannot_send_now(_frame: str) -> bool:
+    return False
 
 
 async def _read_client(

@@ -64,3 +64,36 @@ async def test_closing_wakes_a_waiting_reader_with_the_end() -> None:
     # then
     assert await asyncio.wait_for(waiting, 1) is None
     assert listener.waiting() == 0
+
+
+async def test_direct_takes_deliveries_only_while_the_reader_is_idle() -> None:
+    """`direct` takes a delivery in the appender's call while the reader waits with nothing
+    pending; a delivery it refuses, and every one after while that one waits, is queued, so
+    nothing overtakes."""
+    listener = Listener("alice")
+    taken: list[int] = []
+    refuse = {2}
+
+    def direct(delivery: Delivery) -> bool:
+        if delivery.seq in refuse:
+            return False
+        taken.append(delivery.seq)
+        return True
+
+    listener.direct = direct
+    listener.put(_delivery(1))  # the reader is not waiting yet: queued
+    assert taken == [] and await listener.get() == _delivery(1)
+
+    reader = asyncio.create_task(listener.get())
+    await asyncio.sleep(0)
+    listener.put(_delivery(2))  # refused: queued, and the reader woken
+    listener.put(_delivery(3))  # the reader has not run yet: queued behind 2
+    assert await asyncio.wait_for(reader, 1) == _delivery(2)
+    assert await listener.get() == _delivery(3)
+
+    reader = asyncio.create_task(listener.get())
+    await asyncio.sleep(0)
+    listener.put(_delivery(4))  # idle reader: taken at once, the reader stays asleep
+    await asyncio.sleep(0)
+    assert taken == [4] and not reader.done() and listener.waiting() == 0
+    reader.cancel()

@@ -12,6 +12,7 @@ import pytest
 import websockets
 
 from helpers import create_member, login, uvicorn_in_process
+from zhengtong import realtime
 from zhengtong.core.context import AppContext
 from zhengtong.web.websocket_protocol import LeanWebSocketProtocol, _Flag, _Inbox
 
@@ -110,3 +111,35 @@ async def test_other_socket_paths_are_routed_and_refused(app: Any, path: str) ->
         with pytest.raises(websockets.exceptions.InvalidStatus):
             async with websockets.connect(f"ws://127.0.0.1:{server.config.port}{path}"):
                 pass
+
+
+async def test_live_events_go_out_in_the_appenders_call_and_in_order(
+    app: Any, context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the protocol's send_text_now, live events that continue the stream are sent while
+    they are appended, without waking the socket's writer; the client sees each once, in order."""
+    woken: list[int] = []
+    send = realtime._StreamWriter._send
+
+    async def counting_send(self: realtime._StreamWriter, frames: list[str]) -> None:
+        woken.append(len(frames))
+        await send(self, frames)
+
+    monkeypatch.setattr(realtime._StreamWriter, "_send", counting_send)
+    member = await create_member(context)
+    async with uvicorn_in_process(app) as server:
+        host = f"127.0.0.1:{server.config.port}"
+        async with httpx.AsyncClient(base_url=f"http://{host}") as http:
+            await login(http, context, member.mobile)
+            token = str(http.cookies.get("zt_session"))
+        async with websockets.connect(f"ws://{host}/api/v1/ws?token={token}&batch=1") as socket_:
+            hello = json.loads(await socket_.recv())
+            await socket_.send(json.dumps({"type": "ping"}))  # once answered, the socket's writer is idle
+            assert json.loads(await socket_.recv()) == {"type": "pong"}
+            woken.clear()  # the hello and its (empty) replay
+            for n in range(1, 4):
+                await context.events.append([member.account_id], {"type": "note", "n": n})
+            frames = [json.loads(await asyncio.wait_for(socket_.recv(), 5)) for _ in range(3)]
+            assert [frame["seq"] for frame in frames] == [hello["seq"] + n for n in (1, 2, 3)]
+            assert [frame["event"]["n"] for frame in frames] == [1, 2, 3]
+            assert woken == []

@@ -16,6 +16,9 @@ Everything here lives as long as its socket, so it is counted per idle connectio
   connection: five deques of ~760 bytes each, for a queue that holds one frame at a time (uvicorn
   stops reading the socket until the application takes it) and a flag that is nearly always set.
   `_Inbox` and `_Flag` do the same with a list and futures made only while someone waits.
+- **Sending without waiting** (the ASGI extension SEND_NOW_EXTENSION): a socket whose buffer is not
+  full can take a text frame synchronously, so the event stream sends a live event in the call
+  that appended it instead of waking the socket's writer task (realtime.py, Listener.direct).
 - **The handshake.** uvicorn keeps the handshake's request and response (with their headers) for
   the connection's life; they are dropped once the socket is accepted. (The ASGI scope keeps its
   own copy of the request's headers, which is what the application reads.)
@@ -29,11 +32,15 @@ from typing import Any
 
 from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 WINDOW_BITS = 10  # a window of 1 KiB holds more than one event; 9 bits (512 B) compresses 3x worse
 MEMORY_LEVEL = 3
+# The scope's extension holding send_text_now (a callable: text -> whether it was sent).
+SEND_NOW_EXTENSION = "zhengtong.send_text_now"
 
 
 class _Waiters:
@@ -129,6 +136,25 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
                 max_size=self.config.ws_max_size,
                 logger=logging.getLogger("uvicorn.error"),
             )
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)  # none when the handshake was refused
+        if scope is not None:
+            scope.setdefault("extensions", {})[SEND_NOW_EXTENSION] = self.send_text_now
+
+    def send_text_now(self, text: str) -> bool:
+        """Sends a text frame in this call, as the ASGI send would once writable; False when it
+        cannot without waiting (the socket is not open, or its buffer is full): the caller then
+        goes through the ASGI send, which waits."""
+        if not self.handshake_complete or self.close_sent or self.disconnected or not self.writable.is_set():
+            return False
+        try:
+            self.conn.send_text(text.encode())
+        except InvalidState:
+            return False
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
 
     async def send(self, message: ASGISendEvent) -> None:
         accepting = not self.handshake_complete
