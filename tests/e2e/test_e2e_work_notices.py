@@ -410,21 +410,20 @@ def test_older_work_notices_load_on_demand(web: Any) -> None:
 
     admin.goto("/admin/work_notices")
     rows = admin.get_by_test_id("admin-work-notices").locator("tbody tr.ant-table-row")
-    expect(rows).to_have_count(PAGE)
-    expect(rows.first).to_contain_text(f"第{PAGE + 1}期督办通报")
-    admin.get_by_test_id("wn-more").click()
-    expect(rows).to_have_count(PAGE + 1)
-    expect(rows.last).to_contain_text("第1期督办通报")
-    expect(admin.get_by_test_id("wn-more")).to_have_count(0)
+    _page_back(admin, rows, "wn-more")
 
     member_context = web.context()
     web.api_login(member_context, PAGING_MEMBER[0])
     member = member_context.new_page()
     member.goto("/work-notices")
-    items = member.get_by_test_id("wn-received-item")
+    _page_back(member, member.get_by_test_id("wn-received-item"), "wn-received-more")
+
+
+def _page_back(page: Any, items: Any, more_button: str) -> None:
+    """The newest 50 of the 51 notices, then all of them after 加载更早的通知, which then goes."""
     expect(items).to_have_count(PAGE)
     expect(items.first).to_contain_text(f"第{PAGE + 1}期督办通报")
-    member.get_by_test_id("wn-received-more").click()
+    page.get_by_test_id(more_button).click()
     expect(items).to_have_count(PAGE + 1)
     expect(items.last).to_contain_text("第1期督办通报")
-    expect(member.get_by_test_id("wn-received-more")).to_have_count(0)
+    expect(page.get_by_test_id(more_button)).to_have_count(0)

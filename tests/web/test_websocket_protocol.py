@@ -70,16 +70,20 @@ def _awaited_chain(task: asyncio.Task[Any]) -> list[str]:
     return names
 
 
+async def _socket_url(server: Any, context: AppContext, member: Any) -> str:
+    """The events socket's address on `server`, with a session of the member's as the token."""
+    host = f"127.0.0.1:{server.config.port}"
+    async with httpx.AsyncClient(base_url=f"http://{host}") as http:
+        await login(http, context, member.mobile)
+        return f"ws://{host}/api/v1/ws?token={http.cookies.get('zt_session')}"
+
+
 async def test_an_idle_events_socket_holds_no_handshake_and_no_middleware(
     app: Any, context: AppContext
 ) -> None:
     member = await create_member(context)
     async with uvicorn_in_process(app) as server:
-        host = f"127.0.0.1:{server.config.port}"
-        async with httpx.AsyncClient(base_url=f"http://{host}") as http:
-            await login(http, context, member.mobile)
-            token = str(http.cookies.get("zt_session"))
-        url = f"ws://{host}/api/v1/ws?token={token}"
+        url = await _socket_url(server, context, member)
         async with websockets.connect(url, compression="deflate") as socket_:
             assert json.loads(await socket_.recv())["type"] == "hello"
             await socket_.send(json.dumps({"type": "ping"}))
@@ -128,11 +132,8 @@ async def test_live_events_go_out_in_the_appenders_call_and_in_order(
     monkeypatch.setattr(realtime._StreamWriter, "_send", counting_send)
     member = await create_member(context)
     async with uvicorn_in_process(app) as server:
-        host = f"127.0.0.1:{server.config.port}"
-        async with httpx.AsyncClient(base_url=f"http://{host}") as http:
-            await login(http, context, member.mobile)
-            token = str(http.cookies.get("zt_session"))
-        async with websockets.connect(f"ws://{host}/api/v1/ws?token={token}&batch=1") as socket_:
+        url = await _socket_url(server, context, member)
+        async with websockets.connect(f"{url}&batch=1") as socket_:
             hello = json.loads(await socket_.recv())
             await socket_.send(json.dumps({"type": "ping"}))  # once answered, the socket's writer is idle
             assert json.loads(await socket_.recv()) == {"type": "pong"}
