@@ -97,3 +97,16 @@ async def test_direct_takes_deliveries_only_while_the_reader_is_idle() -> None:
     await asyncio.sleep(0)
     assert taken == [4] and not reader.done() and listener.waiting() == 0
     reader.cancel()
+
+
+async def test_a_failing_direct_hands_the_delivery_to_the_reader() -> None:
+    listener = Listener("alice")
+
+    def broken(_delivery: Delivery) -> bool:
+        raise RuntimeError("the socket broke")
+
+    listener.direct = broken
+    reader = asyncio.create_task(listener.get())
+    await asyncio.sleep(0)
+    listener.put(_delivery(1))  # no exception for the appender
+    assert await asyncio.wait_for(reader, 1) == _delivery(1)

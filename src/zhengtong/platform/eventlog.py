@@ -17,6 +17,7 @@ recipients, and every process fans it out to its own connections.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -28,6 +29,8 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhengtong.core.db import after_commit
+
+log = logging.getLogger(__name__)
 
 # How many sequenced events each person's stream keeps for replay.
 RETAINED_EVENTS = 1000
@@ -90,7 +93,7 @@ class Listener:
     def put(self, delivery: Delivery) -> None:
         if self.overflowed:
             return
-        if self.direct is not None and self._reader_idle() and self.direct(delivery):
+        if self.direct is not None and self._reader_idle() and self._sent_directly(delivery):
             return
         if self.waiting() >= LISTENER_QUEUE_LIMIT:
             self.overflowed = True
@@ -104,6 +107,14 @@ class Listener:
         if not self.overflowed:
             self.overflowed = True
             self._push(None)
+
+    def _sent_directly(self, delivery: Delivery) -> bool:
+        assert self.direct is not None
+        try:
+            return self.direct(delivery)
+        except Exception:  # one socket's failure must never reach whoever appended the event
+            log.exception("direct delivery failed; the socket's writer takes it")
+            return False
 
     def _reader_idle(self) -> bool:
         return self._pending is None and self._waiter is not None and not self._waiter.done()
