@@ -100,7 +100,8 @@ def _resume_point(websocket: WebSocket) -> tuple[str | None, int | None]:
 async def events_socket(websocket: WebSocket) -> None:
     """EVENTS_SOCKET_PATH, answered ahead of the middleware and routing (app.ZhengtongAPI)."""
     context: AppContext = websocket.app.state.context
-    caller = await _authenticate(websocket, context)
+    async with context.socket_setups:
+        caller = await _authenticate(websocket, context)
     if caller is None:
         await websocket.close(code=POLICY_VIOLATION)
         return
@@ -116,7 +117,8 @@ async def events_socket(websocket: WebSocket) -> None:
             if callable(send_now):  # served by web.websocket_protocol (not, say, a test client)
                 stream.send_now = send_now
                 listener.direct = stream.direct
-            await connection.opened()
+            async with context.socket_setups:
+                await connection.opened()
             close_code = await _serve(websocket, context, caller, stream, connection)
     except WebSocketDisconnect:
         pass

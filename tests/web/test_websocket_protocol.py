@@ -13,7 +13,7 @@ import websockets
 
 from helpers import create_member, login, uvicorn_in_process
 from zhengtong import realtime
-from zhengtong.core.context import AppContext
+from zhengtong.core.context import SOCKET_SETUPS_AT_ONCE, AppContext
 from zhengtong.web.websocket_protocol import LeanWebSocketProtocol, _Flag, _Inbox
 
 
@@ -144,3 +144,35 @@ async def test_live_events_go_out_in_the_appenders_call_and_in_order(
             assert [frame["seq"] for frame in frames] == [hello["seq"] + n for n in (1, 2, 3)]
             assert [frame["event"]["n"] for frame in frames] == [1, 2, 3]
             assert woken == []
+
+
+async def test_a_storm_of_connections_is_set_up_a_few_at_a_time(
+    app: Any, context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sockets that connect at once (clients reconnecting after a restart) are authenticated at
+    most SOCKET_SETUPS_AT_ONCE at a time, and every one of them is served."""
+    authenticate = realtime._authenticate
+    busy, most = 0, 0
+
+    async def counting(websocket: Any, context: AppContext) -> Any:
+        nonlocal busy, most
+        busy += 1
+        most = max(most, busy)
+        try:
+            await asyncio.sleep(0.01)  # a slow database
+            return await authenticate(websocket, context)
+        finally:
+            busy -= 1
+
+    monkeypatch.setattr(realtime, "_authenticate", counting)
+    member = await create_member(context)
+    async with uvicorn_in_process(app) as server:
+        url = await _socket_url(server, context, member)
+
+        async def hello() -> str:
+            async with websockets.connect(url) as socket_:
+                return str(json.loads(await socket_.recv())["type"])
+
+        answers = await asyncio.gather(*(hello() for _ in range(SOCKET_SETUPS_AT_ONCE * 3)))
+    assert answers == ["hello"] * (SOCKET_SETUPS_AT_ONCE * 3)
+    assert 1 < most <= SOCKET_SETUPS_AT_ONCE

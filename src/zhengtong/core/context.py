@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,12 @@ from zhengtong.platform.storage import LocalStorage, Storage
 log = logging.getLogger(__name__)
 
 
+# Fewer than the SQLite pool's connections (5 + 10 overflow): a reconnect storm after a restart
+# (thousands of clients at once) queues here, each setup quick, instead of holding the pool's
+# connections and failing past its timeout.
+SOCKET_SETUPS_AT_ONCE = 12
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -37,6 +44,8 @@ class AppContext:
     push: PushProvider
     vapid: VapidKey  # the installation's Web Push key pair; browsers subscribe with its public half
     extras: dict[str, Any] = field(default_factory=dict)
+    # Sockets being set up (authenticated, announced online) at once; see realtime.events_socket.
+    socket_setups: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(SOCKET_SETUPS_AT_ONCE))
 
     async def close(self) -> None:
         await self.bus.close()
