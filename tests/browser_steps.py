@@ -45,13 +45,20 @@ def login_with_totp_setup(web: Any, mobile: str, **context: Any) -> Any:
     """Logs a new admin in: SMS code, then the forced TOTP setup (the secret read off the page)."""
     page = web.page(**context)
     web.sms_login(page, mobile)
+    finish_totp_setup(web, page)
+    return page
+
+
+def finish_totp_setup(web: Any, page: Any) -> str:
+    """On the forced TOTP setup page: reads the secret off the page, enables the second factor
+    with a code from it and lands in the chat; returns the secret."""
     expect(page).to_have_url(re.compile(r"/login/totp-setup$"))
     secret = page.get_by_test_id("totp-secret").get_attribute("data-secret")
     assert secret
     page.get_by_test_id("totp-code").fill(web.totp_code(secret))
     page.get_by_test_id("totp-enable").click()
     expect(page).to_have_url(re.compile(r"/chat$"))
-    return page
+    return str(secret)
 
 
 def api_post(web: Any, context: Any, path: str, data: dict[str, Any]) -> Any:

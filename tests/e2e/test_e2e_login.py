@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from browser_steps import finish_totp_setup
+
 pytestmark = pytest.mark.browser
 
 NAV_ZH = ["消息", "DING", "通讯录", "工作台", "审批", "考勤", "日志", "日程", "云盘", "邮箱"]
@@ -98,13 +100,7 @@ def test_admin_is_forced_through_totp_setup_and_verifies_on_the_next_login(web: 
 
     # The app is out of reach until the second factor is set up.
     page.goto("/messages")
-    expect(page).to_have_url(re.compile(r"/login/totp-setup$"))
-    secret = page.get_by_test_id("totp-secret").get_attribute("data-secret")
-    assert secret
-
-    page.get_by_test_id("totp-code").fill(web.totp_code(secret))
-    page.get_by_test_id("totp-enable").click()
-    expect(page).to_have_url(re.compile(r"/chat$"))
+    secret = finish_totp_setup(web, page)
     expect(page.get_by_test_id("user-menu")).to_contain_text("张明")
 
     password = "Zhengtong2024"
