@@ -21,7 +21,7 @@ from zhengtong.org import service as org_service
 from zhengtong.org.models import MemberDepartment, MemberRole
 from zhengtong.platform.eventlog import Listener
 from zhengtong.platform.notify import read_outbox
-from zhengtong.web.websocket_protocol import LeanWebSocketProtocol
+from zhengtong.web.websocket_protocol import UVICORN_OPTIONS
 
 _mobiles = itertools.count(13900000000)
 
@@ -128,15 +128,14 @@ def free_port() -> int:
 @contextlib.asynccontextmanager
 async def uvicorn_in_process(app: Any) -> AsyncIterator[uvicorn.Server]:
     """A real uvicorn serving the app on a free port inside this event loop, as `zhengtong serve`
-    runs it: its WebSocket protocol, and no proxy-headers wrapper."""
+    runs it (web.websocket_protocol.UVICORN_OPTIONS)."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=free_port(),
         lifespan="off",
         log_level="warning",
-        ws=LeanWebSocketProtocol,
-        proxy_headers=False,
+        **UVICORN_OPTIONS,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -65,7 +65,7 @@ def serve(host: str, port: int) -> None:
 
     from zhengtong.app import create_app
     from zhengtong.migrate import upgrade
-    from zhengtong.web.websocket_protocol import LeanWebSocketProtocol
+    from zhengtong.web.websocket_protocol import UVICORN_OPTIONS
 
     settings = _settings()
     _configure_logging(settings.log_level)
@@ -83,8 +83,7 @@ def serve(host: str, port: int) -> None:
         log_level=settings.log_level,
         access_log=False,  # our own access log is de-identified; uvicorn's would carry IPs
         log_config=None,  # uvicorn's own lines go through our de-identifying handlers too
-        proxy_headers=False,
-        ws=LeanWebSocketProtocol,
+        **UVICORN_OPTIONS,
     )
 
 

@@ -224,7 +224,7 @@ class _StreamWriter:
         self.batches = batches
         self.epoch = ""
         self.last = 0
-        self.send_now: Callable[[str], bool] = _cannot_send_now
+        self.send_now: Callable[[str, bytes], bool] = _cannot_send_now
 
     async def start(self, client_epoch: str | None, since: int | None) -> None:
         backlog = await self.events.backlog(self.listener.account_id, client_epoch, since)
@@ -242,7 +242,7 @@ class _StreamWriter:
                 return False
         elif delivery.epoch != self.epoch or delivery.seq != self.last + 1:
             return False
-        if not self.send_now(delivery.frame()):
+        if not self.send_now(delivery.frame_head(), delivery.frame_tail()):
             return False
         if delivery.seq:
             self.last = delivery.seq
@@ -306,7 +306,7 @@ class _StreamWriter:
                 await self.websocket.send_text('{"type":"batch","frames":[' + ",".join(chunk) + "]}")
 
 
-def _cannot_send_now(_frame: str) -> bool:
+def _cannot_send_now(_head: str, _tail: bytes) -> bool:
     return False
 
 
