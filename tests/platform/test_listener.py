@@ -4,6 +4,7 @@ connection (None) when it falls too far behind or is closed — after what was a
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -110,3 +111,21 @@ async def test_a_failing_direct_hands_the_delivery_to_the_reader() -> None:
     await asyncio.sleep(0)
     listener.put(_delivery(1))  # no exception for the appender
     assert await asyncio.wait_for(reader, 1) == _delivery(1)
+
+
+async def test_the_in_process_log_retains_untracked_entries_and_replays_them() -> None:
+    """A big group's retained events must not be a million objects for the cycle collector to
+    walk: a stream keeps (seq, tail) tuples of plain values, which it stops tracking."""
+    log = eventlog.InProcessEventLog()
+    for n in (1, 2, 3):
+        await log.append(["alice", "bob"], {"type": "note", "n": n})
+    gc.collect()
+
+    retained = list(log._streams["alice"].retained)
+    backlog = await log.backlog("alice", log.epoch, 1)
+
+    assert not any(gc.is_tracked(entry) for entry in retained)
+    assert [(d.seq, d.event, d.frame()) for d in backlog.events] == [
+        (n, {"type": "note", "n": n}, f'{{"type":"event","seq":{n},"event":{{"type":"note","n":{n}}}}}')
+        for n in (2, 3)
+    ]

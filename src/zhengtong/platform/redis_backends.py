@@ -33,7 +33,7 @@ from zhengtong.platform.eventlog import (
     Listener,
     LocalListeners,
     backlog_from,
-    encode_event,
+    frame_tail,
 )
 from zhengtong.platform.ratelimit import LimiterUnavailable, Verdict
 
@@ -405,11 +405,11 @@ class RedisEventLog:
             return
         event: dict[str, Any] = message.get("event") or {}
         epoch = str(message.get("epoch", ""))
-        payload = ""
+        tail = b""
         for account_id, seq in message.get("targets", {}).items():
             if self._listeners.connected(account_id):
-                payload = payload or encode_event(event)
-                self._listeners.deliver(account_id, Delivery(int(seq), event, epoch, payload))
+                tail = tail or frame_tail(event)
+                self._listeners.deliver(account_id, Delivery(int(seq), event, epoch, tail))
 
     def _wake_all(self) -> None:
         """After a gap in the subscription, every connection checks its stream for what it missed."""
