@@ -12,13 +12,13 @@ one WebSocket per session token (as a browser would, offering permessage-deflate
 `--compression none`), sends the application's keep-alive pings, and posts messages over HTTP
 with one of the tokens. Its sockets are bench/_ws_client.py's, which read frames in the protocol
 callback: the websockets library's asyncio client took ~60 µs of CPU a frame, so the client, not
-the server, was what 20,000 frames a second measured. Each message carries its number; the time from just before its POST to
-each socket's receipt of the frame is one send→deliver latency (sender and receivers share this
-process's clock). Phases: `rate` posts at a fixed rate for some seconds; `saturate` keeps a
-window of messages in flight (sent, not yet received by every socket) for some seconds, so the
-server is never idle and never buried. After each phase the client waits until every socket has
-every message (or nothing arrives for 10 s), then reports. A short phase at 5 msg/s, not
-reported, warms the server up first.
+the server, was what 20,000 frames a second measured. Each message carries its number; the time
+from just before its POST to each socket's receipt of the frame is one send→deliver latency
+(sender and receivers share this process's clock). Phases: `rate` posts at a fixed rate for some
+seconds; `saturate` keeps a window of messages in flight (sent, not yet received by every
+socket) for some seconds, so the server is never idle and never buried. After each phase the
+client waits until every socket has every message (or nothing arrives for 10 s), then reports. A
+short phase at 5 msg/s, not reported, warms the server up first.
 
     .venv/bin/python bench/ws_ceiling.py                         # 1,000 sockets, 5/20/50 msg/s and saturation
     .venv/bin/python bench/ws_ceiling.py --clients 2000 --seconds 20
@@ -380,10 +380,17 @@ class LoadClient:
         await asyncio.gather(*(one(token) for token in self.tokens))
 
     async def _keepalive(self) -> None:
+        """Every socket pings every KEEPALIVE_SECONDS, the sockets spread over that time (100 at a
+        time), as browsers that opened at different moments do."""
         while True:
-            await asyncio.sleep(KEEPALIVE_SECONDS)
-            for socket_ in list(self.sockets):
-                socket_.send_text(b'{"type":"ping"}')
+            sockets = list(self.sockets)
+            groups = range(0, len(sockets), 100)
+            for start in groups:
+                for socket_ in sockets[start : start + 100]:
+                    socket_.send_text(b'{"type":"ping"}')
+                await asyncio.sleep(KEEPALIVE_SECONDS / len(groups))
+            if not sockets:
+                await asyncio.sleep(KEEPALIVE_SECONDS)
 
     def _on_message(self, message: bytes) -> None:
         now = time.perf_counter()

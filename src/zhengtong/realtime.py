@@ -100,7 +100,7 @@ def _resume_point(websocket: WebSocket) -> tuple[str | None, int | None]:
 async def events_socket(websocket: WebSocket) -> None:
     """EVENTS_SOCKET_PATH, answered ahead of the middleware and routing (app.ZhengtongAPI)."""
     context: AppContext = websocket.app.state.context
-    async with context.socket_setups:
+    async with context.socket_queries:
         caller = await _authenticate(websocket, context)
     if caller is None:
         await websocket.close(code=POLICY_VIOLATION)
@@ -117,7 +117,7 @@ async def events_socket(websocket: WebSocket) -> None:
             if callable(send_now):  # served by web.websocket_protocol (not, say, a test client)
                 stream.send_now = send_now
                 listener.direct = stream.direct
-            async with context.socket_setups:
+            async with context.socket_queries:
                 await connection.opened()
             close_code = await _serve(websocket, context, caller, stream, connection)
     except WebSocketDisconnect:
@@ -328,9 +328,10 @@ async def _read_client(
             continue
         kind = message.get("type")
         if kind == "ping":
-            await _require_policy_acknowledged(context, caller)
-            await websocket.send_json({"type": "pong"})
-            await connection.heartbeat()
+            async with context.socket_queries:
+                await _require_policy_acknowledged(context, caller)
+                await websocket.send_json({"type": "pong"})
+                await connection.heartbeat()
         elif kind == "typing" and isinstance(message.get("conversation_id"), str):
             try:
                 await realtime_actions.typing(context, caller, message["conversation_id"])

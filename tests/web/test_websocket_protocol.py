@@ -13,7 +13,7 @@ import websockets
 
 from helpers import create_member, login, uvicorn_in_process
 from zhengtong import realtime
-from zhengtong.core.context import SOCKET_SETUPS_AT_ONCE, AppContext
+from zhengtong.core.context import SOCKET_QUERIES_AT_ONCE, AppContext
 from zhengtong.web.websocket_protocol import LeanWebSocketProtocol, _Flag, _Inbox
 
 
@@ -150,7 +150,7 @@ async def test_a_storm_of_connections_is_set_up_a_few_at_a_time(
     app: Any, context: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Sockets that connect at once (clients reconnecting after a restart) are authenticated at
-    most SOCKET_SETUPS_AT_ONCE at a time, and every one of them is served."""
+    most SOCKET_QUERIES_AT_ONCE at a time, and every one of them is served."""
     authenticate = realtime._authenticate
     busy, most = 0, 0
 
@@ -173,6 +173,40 @@ async def test_a_storm_of_connections_is_set_up_a_few_at_a_time(
             async with websockets.connect(url) as socket_:
                 return str(json.loads(await socket_.recv())["type"])
 
-        answers = await asyncio.gather(*(hello() for _ in range(SOCKET_SETUPS_AT_ONCE * 3)))
-    assert answers == ["hello"] * (SOCKET_SETUPS_AT_ONCE * 3)
-    assert 1 < most <= SOCKET_SETUPS_AT_ONCE
+        answers = await asyncio.gather(*(hello() for _ in range(SOCKET_QUERIES_AT_ONCE * 3)))
+    assert answers == ["hello"] * (SOCKET_QUERIES_AT_ONCE * 3)
+    assert 1 < most <= SOCKET_QUERIES_AT_ONCE
+
+
+async def test_heartbeats_in_the_same_moment_query_a_few_at_a_time(
+    app: Any, context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of clients pinging in the same second must not hold every database connection:
+    the heartbeat's checks take turns (SOCKET_QUERIES_AT_ONCE), and every ping is answered."""
+    check = realtime._require_policy_acknowledged
+    busy, most = 0, 0
+
+    async def counting(context: AppContext, caller: Any) -> None:
+        nonlocal busy, most
+        busy += 1
+        most = max(most, busy)
+        try:
+            await asyncio.sleep(0.01)  # a slow database
+            await check(context, caller)
+        finally:
+            busy -= 1
+
+    monkeypatch.setattr(realtime, "_require_policy_acknowledged", counting)
+    member = await create_member(context)
+    async with uvicorn_in_process(app) as server:
+        url = await _socket_url(server, context, member)
+        sockets = [await websockets.connect(url) for _ in range(SOCKET_QUERIES_AT_ONCE * 3)]
+        try:
+            for socket_ in sockets:
+                assert json.loads(await socket_.recv())["type"] == "hello"
+            await asyncio.gather(*(socket_.send(json.dumps({"type": "ping"})) for socket_ in sockets))
+            answers = [json.loads(await asyncio.wait_for(socket_.recv(), 10)) for socket_ in sockets]
+        finally:
+            await asyncio.gather(*(socket_.close() for socket_ in sockets))
+    assert answers == [{"type": "pong"}] * len(sockets)
+    assert 1 < most <= SOCKET_QUERIES_AT_ONCE

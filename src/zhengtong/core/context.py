@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 
 
 # Fewer than the SQLite pool's connections (5 + 10 overflow): a reconnect storm after a restart
-# (thousands of clients at once) queues here, each setup quick, instead of holding the pool's
-# connections and failing past its timeout.
-SOCKET_SETUPS_AT_ONCE = 12
+# (thousands of clients at once), or thousands of heartbeats in the same second, queue here, each
+# quick, instead of holding the pool's connections and failing past its timeout.
+SOCKET_QUERIES_AT_ONCE = 12
 
 
 @dataclass
@@ -44,8 +44,11 @@ class AppContext:
     push: PushProvider
     vapid: VapidKey  # the installation's Web Push key pair; browsers subscribe with its public half
     extras: dict[str, Any] = field(default_factory=dict)
-    # Sockets being set up (authenticated, announced online) at once; see realtime.events_socket.
-    socket_setups: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(SOCKET_SETUPS_AT_ONCE))
+    # Sockets using the database at once (set up: authenticated, announced online; or answering a
+    # heartbeat); see realtime.events_socket.
+    socket_queries: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(SOCKET_QUERIES_AT_ONCE)
+    )
 
     async def close(self) -> None:
         await self.bus.close()
