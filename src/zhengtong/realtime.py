@@ -328,10 +328,10 @@ async def _read_client(
             continue
         kind = message.get("type")
         if kind == "ping":
-            async with context.socket_queries:
+            async with context.socket_queries:  # never held while sending: a slow client must not keep it
                 await _require_policy_acknowledged(context, caller)
-                await websocket.send_json({"type": "pong"})
                 await connection.heartbeat()
+            await websocket.send_json({"type": "pong"})
         elif kind == "typing" and isinstance(message.get("conversation_id"), str):
             try:
                 await realtime_actions.typing(context, caller, message["conversation_id"])
