@@ -99,6 +99,25 @@ async def login(client: httpx.AsyncClient, context: AppContext, mobile: str) -> 
     return result
 
 
+# A real server in the test's own event loop answers in milliseconds, but CI shares a small
+# machine: httpx's default of 5 s once timed out a login there while the disk or CPU stalled.
+LIVE_SERVER_TIMEOUT = httpx.Timeout(30)
+
+
+async def live_session_token(context: AppContext, host: str, member: Member) -> str:
+    """Logs the member in on the live server at `host` ("127.0.0.1:port"); returns the session
+    token, which a WebSocket presents as its `token` parameter or zt_session cookie."""
+    async with httpx.AsyncClient(base_url=f"http://{host}", timeout=LIVE_SERVER_TIMEOUT) as http:
+        await login(http, context, member.mobile)
+        return str(http.cookies.get("zt_session"))
+
+
+async def events_socket_url(server: uvicorn.Server, context: AppContext, member: Member) -> str:
+    """The events socket's address on a live `server`, with a session of the member's as the token."""
+    host = f"127.0.0.1:{server.config.port}"
+    return f"ws://{host}/api/v1/ws?token={await live_session_token(context, host, member)}"
+
+
 async def login_admin(client: httpx.AsyncClient, context: AppContext, mobile: str) -> str:
     """Logs an admin in, enrolling TOTP on first login; returns the TOTP secret."""
     result = await login(client, context, mobile)

@@ -5,19 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
 import pytest
 import websockets
 
-from helpers import create_member, login
+from helpers import create_member, live_session_token
 from zhengtong.core.context import AppContext
 
 
 async def _session_cookie(context: AppContext, live_url: str) -> tuple[str, str]:
     member = await create_member(context)
-    async with httpx.AsyncClient(base_url=f"http://{live_url}") as http:
-        await login(http, context, member.mobile)
-        return member.account_id, str(http.cookies.get("zt_session"))
+    return member.account_id, await live_session_token(context, live_url, member)
 
 
 async def test_socket_forwards_events_of_the_account(context: AppContext, live_url: str) -> None:

@@ -18,14 +18,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 import websockets
 from chat_world import open_direct, person
 from live_server import SHARED_REDIS_URL, TcpProxy, redis_reachable_now
 from redis.asyncio import Redis
 
-from helpers import Member, create_member, login
+from helpers import Member, create_member, live_session_token
 from zhengtong import realtime
 from zhengtong.core.context import AppContext
 from zhengtong.platform import eventlog, redis_backends
@@ -33,12 +32,6 @@ from zhengtong.platform.eventlog import Delivery, Listener
 from zhengtong.platform.redis_backends import RedisEventLog
 
 Socket = websockets.ClientConnection
-
-
-async def session_token(context: AppContext, live_url: str, member: Member) -> str:
-    async with httpx.AsyncClient(base_url=f"http://{live_url}") as http:
-        await login(http, context, member.mobile)
-        return str(http.cookies.get("zt_session"))
 
 
 async def connect(
@@ -93,7 +86,7 @@ def sequenced(received: list[dict[str, Any]]) -> list[tuple[int, int]]:
 @pytest.fixture
 async def someone(context: AppContext, live_url: str) -> tuple[Member, str]:
     member = await create_member(context)
-    return member, await session_token(context, live_url, member)
+    return member, await live_session_token(context, live_url, member)
 
 
 # -- resume ---------------------------------------------------------------------------------------
@@ -235,10 +228,10 @@ async def test_every_device_of_a_person_hears_every_event_once(
     li = await person(context, make_client, "李四")
     conversation_id = await open_direct(zhang, li)
     # 李四 on a phone and a computer (two sessions), 张三 on one device.
-    phone = await session_token(context, live_url, li.member)
-    computer = await session_token(context, live_url, li.member)
+    phone = await live_session_token(context, live_url, li.member)
+    computer = await live_session_token(context, live_url, li.member)
     assert phone != computer
-    mine = await session_token(context, live_url, zhang.member)
+    mine = await live_session_token(context, live_url, zhang.member)
     async with (
         await connect(live_url, phone) as on_phone,
         await connect(live_url, computer) as on_computer,
@@ -317,7 +310,7 @@ async def test_typing_reaches_the_other_members_only(
     li = await person(context, make_client, "李四")
     outsider = await person(context, make_client, "王五")
     conversation_id = await open_direct(zhang, li)
-    tokens = [await session_token(context, live_url, p.member) for p in (zhang, li, outsider)]
+    tokens = [await live_session_token(context, live_url, p.member) for p in (zhang, li, outsider)]
     async with (
         await connect(live_url, tokens[0]) as typing_one,
         await connect(live_url, tokens[1]) as other,
@@ -633,7 +626,7 @@ async def test_presence_follows_open_sockets_and_reaches_direct_peers(
     zhang = await person(context, make_client, "张三")
     li = await person(context, make_client, "李四")
     await open_direct(zhang, li)
-    tokens = [await session_token(context, live_url, p.member) for p in (zhang, li)]
+    tokens = [await live_session_token(context, live_url, p.member) for p in (zhang, li)]
 
     async def online() -> list[str]:
         answer = await li.post("/im/presence", {"membership_ids": [zhang.id]})

@@ -8,11 +8,10 @@ import json
 import zlib
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 
-from helpers import create_member, login, uvicorn_in_process
+from helpers import create_member, events_socket_url, uvicorn_in_process
 from zhengtong.core.context import AppContext
 from zhengtong.web import websocket_protocol
 from zhengtong.web.websocket_protocol import text_frame
@@ -72,20 +71,13 @@ def test_a_tail_going_to_many_sockets_is_compressed_once(monkeypatch: pytest.Mon
     assert len(compressors) == 3
 
 
-async def _socket_url(server: Any, context: AppContext, member: Any) -> str:
-    host = f"127.0.0.1:{server.config.port}"
-    async with httpx.AsyncClient(base_url=f"http://{host}") as http:
-        await login(http, context, member.mobile)
-        return f"ws://{host}/api/v1/ws?token={http.cookies.get('zt_session')}"
-
-
 @pytest.mark.parametrize("compression", ["deflate", None])
 async def test_sockets_with_and_without_compression_read_the_same_events(
     app: Any, context: AppContext, compression: str | None
 ) -> None:
     member = await create_member(context)
     async with uvicorn_in_process(app) as server:
-        url = await _socket_url(server, context, member)
+        url = await events_socket_url(server, context, member)
         async with websockets.connect(url, compression=compression) as socket_:
             hello = json.loads(await socket_.recv())
             extensions = socket_.response.headers.get("Sec-WebSocket-Extensions", "")

@@ -7,11 +7,10 @@ import asyncio
 import json
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 
-from helpers import create_member, login, uvicorn_in_process
+from helpers import create_member, events_socket_url, uvicorn_in_process
 from zhengtong import realtime
 from zhengtong.core.context import SOCKET_QUERIES_AT_ONCE, AppContext
 from zhengtong.web.websocket_protocol import LeanWebSocketProtocol, _Flag, _Inbox
@@ -70,20 +69,12 @@ def _awaited_chain(task: asyncio.Task[Any]) -> list[str]:
     return names
 
 
-async def _socket_url(server: Any, context: AppContext, member: Any) -> str:
-    """The events socket's address on `server`, with a session of the member's as the token."""
-    host = f"127.0.0.1:{server.config.port}"
-    async with httpx.AsyncClient(base_url=f"http://{host}") as http:
-        await login(http, context, member.mobile)
-        return f"ws://{host}/api/v1/ws?token={http.cookies.get('zt_session')}"
-
-
 async def test_an_idle_events_socket_holds_no_handshake_and_no_middleware(
     app: Any, context: AppContext
 ) -> None:
     member = await create_member(context)
     async with uvicorn_in_process(app) as server:
-        url = await _socket_url(server, context, member)
+        url = await events_socket_url(server, context, member)
         async with websockets.connect(url, compression="deflate") as socket_:
             assert json.loads(await socket_.recv())["type"] == "hello"
             await socket_.send(json.dumps({"type": "ping"}))
@@ -132,7 +123,7 @@ async def test_live_events_go_out_in_the_appenders_call_and_in_order(
     monkeypatch.setattr(realtime._StreamWriter, "_send", counting_send)
     member = await create_member(context)
     async with uvicorn_in_process(app) as server:
-        url = await _socket_url(server, context, member)
+        url = await events_socket_url(server, context, member)
         async with websockets.connect(f"{url}&batch=1") as socket_:
             hello = json.loads(await socket_.recv())
             await socket_.send(json.dumps({"type": "ping"}))  # once answered, the socket's writer is idle
@@ -174,7 +165,7 @@ async def test_a_storm_of_connections_is_set_up_a_few_at_a_time(
     most = _count_concurrent_calls(monkeypatch, "_authenticate")
     member = await create_member(context)
     async with uvicorn_in_process(app) as server:
-        url = await _socket_url(server, context, member)
+        url = await events_socket_url(server, context, member)
 
         async def hello() -> str:
             async with websockets.connect(url) as socket_:
@@ -193,7 +184,7 @@ async def test_heartbeats_in_the_same_moment_query_a_few_at_a_time(
     most = _count_concurrent_calls(monkeypatch, "_require_policy_acknowledged")
     member = await create_member(context)
     async with uvicorn_in_process(app) as server:
-        url = await _socket_url(server, context, member)
+        url = await events_socket_url(server, context, member)
         sockets = [await websockets.connect(url) for _ in range(SOCKET_QUERIES_AT_ONCE * 3)]
         try:
             for socket_ in sockets:
