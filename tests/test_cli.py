@@ -1,15 +1,16 @@
-"""The `zhengtong` command: migrate, demo (idempotent), outbox, openapi."""
+"""The `zhengtong` command: migrate, demo (idempotent), outbox, openapi, the collector `serve` sets."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from zhengtong.cli import main
+from zhengtong.cli import YOUNG_GENERATION_THRESHOLD, main, prepare_cycle_collector
 from zhengtong.core.config import Settings
 from zhengtong.core.context import build_context
 from zhengtong.org.models import Membership
@@ -85,3 +86,14 @@ async def test_operator_opens_an_organisation_and_grants_the_operator_role(
     assert refused.exit_code != 0 and "no account" in refused.output
     settings = Settings(data_dir=tmp_path / "var", database_url=empty_database_url)
     assert await _members(settings) == 1
+
+
+def test_serve_freezes_what_startup_loaded_and_collects_the_young_generation_less_often() -> None:
+    threshold = gc.get_threshold()
+    try:
+        prepare_cycle_collector()
+        assert gc.get_freeze_count() > 1000  # the modules, at least
+        assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -1,10 +1,12 @@
 """The SQLite driver (core/sqlite_driver.py) through SQLAlchemy, as the application uses it: a
 statement makes one trip to the connection's thread, a unit of work that wrote nothing commits
-without one, and results of any size come back whole, whether fetched at once or streamed."""
+without one, results of any size come back whole, whether fetched at once or streamed, and
+writers take the write lock in turn, in the order they asked for it."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -139,3 +141,61 @@ async def test_a_savepoint_that_opens_the_transaction_makes_another_writer_wait(
     async with database.transaction() as session:
         ids = (await session.execute(sa.text("SELECT id FROM items ORDER BY id"))).scalars().all()
     assert ids == [0, 100, 201]
+
+
+async def test_writers_take_the_write_lock_in_the_order_they_asked(database: Database) -> None:
+    """Five writers arrive while a sixth holds the lock; they write in the order they arrived
+    (SQLite's busy handler alone lets whoever retries at the right moment go first)."""
+    holder_wrote, holder_may_commit = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with database.transaction() as session:
+            await session.execute(sa.text("INSERT INTO items (name) VALUES ('先到')"))
+            holder_wrote.set()
+            await holder_may_commit.wait()
+
+    async def writer(number: int) -> None:
+        async with database.transaction() as session:
+            await session.execute(sa.text("INSERT INTO items (name) VALUES (:name)"), {"name": str(number)})
+
+    first = asyncio.create_task(holder())
+    await holder_wrote.wait()
+    waiting = []
+    for number in range(5):
+        waiting.append(asyncio.create_task(writer(number)))
+        await asyncio.sleep(0.02)  # each one is queued before the next arrives
+    holder_may_commit.set()
+    await asyncio.wait_for(asyncio.gather(first, *waiting), 10)
+
+    async with database.transaction() as session:
+        names = (await session.execute(sa.text("SELECT name FROM items ORDER BY id"))).scalars().all()
+    assert names == ["先到", "0", "1", "2", "3", "4"]
+
+
+async def test_a_read_outside_a_transaction_does_not_wait_for_the_writer(database: Database) -> None:
+    await fill(database.engine, 3)
+    async with database.transaction() as writing:
+        await writing.execute(sa.text("INSERT INTO items (id, name) VALUES (10, '未提交')"))
+        async with database.transaction() as reading:
+            read = reading.execute(sa.text("SELECT count(*) FROM items"))
+            assert (await asyncio.wait_for(read, 5)).scalar_one() == 3  # WAL: the last commit's view
+
+
+async def test_a_failed_write_gives_its_turn_back_with_the_rollback(database: Database) -> None:
+    await fill(database.engine, 1)
+    with pytest.raises(sa.exc.IntegrityError):
+        async with database.transaction() as session:
+            await session.execute(sa.text("INSERT INTO items (id, name) VALUES (0, '重复')"))
+    async with asyncio.timeout(5), database.transaction() as session:
+        await session.execute(sa.text("INSERT INTO items (id, name) VALUES (1, '下一个')"))
+    async with database.transaction() as session:
+        assert (await session.execute(sa.text("SELECT count(*) FROM items"))).scalar_one() == 2
+
+
+async def test_waiting_for_a_turn_longer_than_the_busy_timeout_fails_as_sqlite_would() -> None:
+    turns = sqlite_driver.WriteTurns(busy_timeout=0.05)
+    await turns.take()
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        await turns.take()
+    turns.give_back()
+    await asyncio.wait_for(turns.take(), 1)  # the one that timed out did not keep a place

@@ -10,15 +10,23 @@ fetched, nor committing or rolling back a connection that holds no transaction.
 
 Streaming reads (`session.stream`) still fetch the rest in chunks, beyond the first rows. A savepoint
 that opens a transaction takes the write lock at once (see _execute_and_prefetch).
+
+Writers take turns in order (WriteTurns). SQLite lets one transaction write at a time, and one
+that finds the lock taken sleeps in its busy handler for 1, 2, 5 … up to 100 ms between tries,
+so a writer that keeps losing to newcomers waited for seconds: eight chat messages sent at once
+answered in 46 ms at the median but 2.3 s at p99. The connections of one engine now queue for the
+write lock on the event loop, first come first served, before the statement that would take it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 from aiosqlite.context import contextmanager
@@ -30,6 +38,36 @@ PREFETCH_ROWS = 1000
 
 T = TypeVar("T")
 Parameters = Sequence[Any] | Mapping[str, Any]
+
+
+# The first word of a statement that never takes the write lock: reads outside a transaction and
+# the connection's settings. Anything else may write, so it queues for a turn unless its connection
+# already has one (a transaction that has begun holds the lock until it ends).
+READ_ONLY_STATEMENTS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+class WriteTurns:
+    """The order in which one database's connections (in this process) take SQLite's write lock:
+    a FIFO lock held from the statement that begins a write transaction until its commit or
+    rollback. Waiting longer than the busy timeout fails as SQLite itself would."""
+
+    def __init__(self, busy_timeout: float) -> None:
+        self.lock = asyncio.Lock()
+        self.busy_timeout = busy_timeout
+
+    async def take(self) -> None:
+        try:
+            async with asyncio.timeout(self.busy_timeout):
+                await self.lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+
+    def give_back(self) -> None:
+        self.lock.release()
+
+
+def _may_write(sql: str) -> bool:
+    return not sql.lstrip()[:7].upper().startswith(READ_ONLY_STATEMENTS)
 
 
 def _execute_and_prefetch(cursor: sqlite3.Cursor, sql: str, parameters: Parameters) -> tuple[list[Any], bool]:
@@ -61,14 +99,20 @@ class PrefetchingCursor(aiosqlite.Cursor):
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> PrefetchingCursor:
         bound: Any = () if parameters is None else parameters  # a sequence or a mapping, as sqlite3 takes
         call = partial(_execute_and_prefetch, self._cursor, sql, bound)
-        rows, self._exhausted = await self._on_thread(call)
+        async with self._connection.turn_for(sql):
+            rows, self._exhausted = await self._on_thread(call)
         self._prefetched = deque(rows)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> PrefetchingCursor:
         self._prefetched, self._exhausted = deque(), True
-        await self._on_thread(partial(self._cursor.executemany, sql, parameters))  # type: ignore[arg-type]
+        async with self._connection.turn_for(sql):
+            await self._on_thread(partial(self._cursor.executemany, sql, parameters))  # type: ignore[arg-type]
         return self
+
+    @property
+    def _connection(self) -> PrefetchingConnection:
+        return cast(PrefetchingConnection, self._conn)
 
     async def fetchone(self) -> Any:
         if self._prefetched:
@@ -97,19 +141,53 @@ class PrefetchingCursor(aiosqlite.Cursor):
 
 
 class PrefetchingConnection(aiosqlite.Connection):
+    def __init__(self, connector: Callable[[], sqlite3.Connection], write_turns: WriteTurns) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._write_turns = write_turns
+        self._has_turn = False
+
     @contextmanager
     async def cursor(self) -> aiosqlite.Cursor:
         # Creating a sqlite3 cursor touches no database state: it needs no trip (the connection is
         # opened with check_same_thread=False, and SQLAlchemy uses it for one call at a time).
         return PrefetchingCursor(self, self._conn.cursor())
 
+    @asynccontextmanager
+    async def turn_for(self, sql: str) -> AsyncIterator[None]:
+        """Around one statement: takes a write turn first when the statement may begin a write
+        transaction; keeps it while the transaction lasts, gives it back when none began."""
+        if not self._has_turn and not self._conn.in_transaction and _may_write(sql):
+            await self._write_turns.take()
+            self._has_turn = True
+        try:
+            yield
+        finally:
+            self._end_turn_unless_in_transaction()
+
+    def _end_turn_unless_in_transaction(self) -> None:
+        if self._has_turn and (self._connection is None or not self._conn.in_transaction):
+            self._has_turn = False
+            self._write_turns.give_back()
+
     async def commit(self) -> None:
         if self._conn.in_transaction:
-            await super().commit()
+            try:
+                await super().commit()
+            finally:
+                self._end_turn_unless_in_transaction()
 
     async def rollback(self) -> None:
         if self._conn.in_transaction:
-            await super().rollback()
+            try:
+                await super().rollback()
+            finally:
+                self._end_turn_unless_in_transaction()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self._end_turn_unless_in_transaction()
 
 
 def async_creator(url: str, **connect_args: Any) -> Any:
@@ -118,9 +196,10 @@ def async_creator(url: str, **connect_args: Any) -> Any:
     arguments, options = aiosqlite_dialect().create_connect_args(make_url(url))
     options.update(connect_args, check_same_thread=False)
     (database,) = arguments
+    write_turns = WriteTurns(busy_timeout=options.get("timeout", 5.0))
 
     async def connect() -> aiosqlite.Connection:
-        connection = PrefetchingConnection(lambda: sqlite3.connect(database, **options), iter_chunk_size=64)
+        connection = PrefetchingConnection(lambda: sqlite3.connect(database, **options), write_turns)
         connection._thread.daemon = True  # as SQLAlchemy's dialect does: never holds up exit
         return await connection
 
