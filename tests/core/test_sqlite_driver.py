@@ -199,3 +199,17 @@ async def test_waiting_for_a_turn_longer_than_the_busy_timeout_fails_as_sqlite_w
         await turns.take()
     turns.give_back()
     await asyncio.wait_for(turns.take(), 1)  # the one that timed out did not keep a place
+
+
+async def test_a_connection_closed_in_its_transaction_gives_its_turn_back(database: Database) -> None:
+    """As when SQLAlchemy invalidates a connection that failed mid-transaction: the transaction is
+    gone with the connection, and the next writer does not wait out the busy timeout."""
+    connection = await database.engine.connect()
+    await connection.execute(sa.text("INSERT INTO items (id, name) VALUES (1, '未提交')"))
+    await connection.invalidate()
+    await connection.close()
+    async with asyncio.timeout(5), database.transaction() as session:
+        await session.execute(sa.text("INSERT INTO items (id, name) VALUES (2, '下一个')"))
+    async with database.transaction() as session:
+        ids = (await session.execute(sa.text("SELECT id FROM items"))).scalars().all()
+    assert ids == [2]

@@ -165,7 +165,7 @@ class PrefetchingConnection(aiosqlite.Connection):
             self._end_turn_unless_in_transaction()
 
     def _end_turn_unless_in_transaction(self) -> None:
-        if self._has_turn and (self._connection is None or not self._conn.in_transaction):
+        if self._has_turn and not self._conn.in_transaction:
             self._has_turn = False
             self._write_turns.give_back()
 
@@ -183,11 +183,14 @@ class PrefetchingConnection(aiosqlite.Connection):
             finally:
                 self._end_turn_unless_in_transaction()
 
-    async def close(self) -> None:
-        try:
-            await super().close()
-        finally:
-            self._end_turn_unless_in_transaction()
+    def stop(self) -> asyncio.Future[Any] | None:
+        # Closing (close() ends here too) or SQLAlchemy terminating a connection it lost track of:
+        # the sqlite3 connection closes on its thread, which ends any transaction, so the turn goes.
+        stopping = super().stop()
+        if self._has_turn:
+            self._has_turn = False
+            self._write_turns.give_back()
+        return stopping
 
 
 def async_creator(url: str, **connect_args: Any) -> Any:
