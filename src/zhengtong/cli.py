@@ -87,7 +87,7 @@ def serve(host: str, port: int) -> None:
 # A chat message's thousand deliveries are in flight for tens of milliseconds; passes every 700
 # allocations found them alive and promoted them, and the promotions set off a full pass every
 # ~3 s, which walks every open connection's objects (about 125 a socket): 65–130 ms with 1,000
-# sockets, the p99 of send→deliver at 20 msg/s (bench/fanout.py: 96–149 ms; 52–57 ms at 10,000,
+# sockets, the p99 of send→deliver at 20 msg/s (bench/fanout.py: 96–149 ms; 45–78 ms at 10,000,
 # with two full passes in a run instead of a dozen). Young passes do the same work in all.
 YOUNG_GENERATION_THRESHOLD = 10_000
 
