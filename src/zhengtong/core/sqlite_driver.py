@@ -165,7 +165,11 @@ class PrefetchingConnection(aiosqlite.Connection):
             self._end_turn_unless_in_transaction()
 
     def _end_turn_unless_in_transaction(self) -> None:
-        if self._has_turn and not self._conn.in_transaction:
+        if self._has_turn and not self._conn.in_transaction:  # a closed connection has no _conn
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        if self._has_turn:
             self._has_turn = False
             self._write_turns.give_back()
 
@@ -187,9 +191,7 @@ class PrefetchingConnection(aiosqlite.Connection):
         # Closing (close() ends here too) or SQLAlchemy terminating a connection it lost track of:
         # the sqlite3 connection closes on its thread, which ends any transaction, so the turn goes.
         stopping = super().stop()
-        if self._has_turn:
-            self._has_turn = False
-            self._write_turns.give_back()
+        self._end_turn()
         return stopping
 
 
